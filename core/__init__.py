@@ -1,0 +1,1 @@
+"""Shared kernel: errors and their wire form, schema wire framing, typed ids, config."""

@@ -1,0 +1,48 @@
+"""WeirError <-> google.rpc.Status with ErrorInfo(reason, domain="weir", metadata).
+
+The server turns an error into rich status trailers with ``to_status``; the SDK turns a
+received ``grpc.RpcError`` back into the same class with ``from_rpc_error``.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from weir.core.errors import UnavailableError, WeirError, error_class
+
+DOMAIN = "weir"
+
+_TRANSPORT_ERRORS = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,
+}
+
+
+def to_status(error: WeirError) -> grpc.Status:
+    """Encode an error as a grpc.Status carrying google.rpc.Status + ErrorInfo."""
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=error.metadata)
+    detail = any_pb2.Any()
+    detail.Pack(info)
+    status = status_pb2.Status(
+        code=error.grpc_code.value[0], message=error.message, details=[detail]
+    )
+    return rpc_status.to_status(status)
+
+
+def from_rpc_error(error: grpc.RpcError) -> WeirError:
+    """Rebuild the WeirError a server sent; transport failures become UnavailableError."""
+    status = rpc_status.from_call(error) if isinstance(error, grpc.Call) else None
+    if status is not None:
+        for detail in status.details:
+            info = error_details_pb2.ErrorInfo()
+            if detail.Unpack(info) and info.domain == DOMAIN:
+                return error_class(info.reason)(status.message, metadata=dict(info.metadata))
+    code = error.code() if isinstance(error, grpc.Call) else None
+    details = error.details() if isinstance(error, grpc.Call) else str(error)
+    if code in _TRANSPORT_ERRORS:
+        return UnavailableError(f"server unavailable ({code.name if code else '?'}): {details}")
+    return WeirError(f"{code.name if code else 'UNKNOWN'}: {details}")

@@ -1,0 +1,1 @@
+"""Schema registry: formats, compatibility engine, registry service and its store."""
