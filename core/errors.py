@@ -17,7 +17,9 @@ these attributes, never the message text.
     │   ├── VersionNotFoundError
     │   ├── SchemaNotFoundError
     │   ├── SubjectSoftDeletedError
-    │   └── VersionSoftDeletedError
+    │   ├── VersionSoftDeletedError
+    │   ├── CompatibilityNotConfiguredError
+    │   └── ModeNotConfiguredError
     ├── FailedPreconditionError        FAILED_PRECONDITION
     │   ├── SubjectNotSoftDeletedError
     │   ├── VersionNotSoftDeletedError
@@ -137,6 +139,18 @@ class VersionSoftDeletedError(NotFoundError):
     """The version was soft-deleted."""
 
     reason = "VERSION_SOFT_DELETED"
+
+
+class CompatibilityNotConfiguredError(NotFoundError):
+    """The subject has no compatibility level of its own."""
+
+    reason = "COMPATIBILITY_NOT_CONFIGURED"
+
+
+class ModeNotConfiguredError(NotFoundError):
+    """The subject has no mode of its own."""
+
+    reason = "MODE_NOT_CONFIGURED"
 
 
 class FailedPreconditionError(WeirError):

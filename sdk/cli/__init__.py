@@ -1,0 +1,44 @@
+"""The `weir` command line: `weir serve` and `weir schema ...`.
+
+Exit codes, the same for every command: 0 success or compatible, 1 incompatible,
+2 invalid input or usage, 3 server unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from weir.sdk.cli import serve
+
+EXAMPLES = """\
+examples:
+  weir serve --data-dir ./weir-data
+  weir schema register orders-value schemas/order.avsc
+  weir schema compat --type AVRO --level BACKWARD new.avsc old.avsc
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The root parser with one sub-parser per command group."""
+    parser = argparse.ArgumentParser(
+        prog="weir",
+        description="Weir: a schema-governed event platform.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

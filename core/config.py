@@ -1,0 +1,77 @@
+"""Server configuration: one frozen dataclass from an optional TOML file plus WEIR_* env vars.
+
+Precedence: defaults < TOML file < environment < explicit overrides (CLI flags). An unknown
+key anywhere is an error that names it and lists the known keys. Units go in the names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from weir.core.errors import InvalidArgumentError
+
+ENV_PREFIX = "WEIR_"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything `weir serve` needs."""
+
+    data_dir: Path = Path("weir-data")
+    """Where the server keeps its data."""
+    grpc_address: str = "127.0.0.1:50051"
+    """HOST:PORT for gRPC; port 0 picks a free port."""
+    shutdown_grace_ms: int = 5000
+    """How long in-flight RPCs get to finish on shutdown."""
+
+
+def load_config(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ServerConfig:
+    """Build the config from a TOML file, WEIR_* variables and overrides."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values.update(tomllib.loads(path.read_text()))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise InvalidArgumentError(f"config file {path}: {e}") from None
+        _check_keys(values, f"config file {path}")
+    env = os.environ if env is None else env
+    from_env = {
+        k[len(ENV_PREFIX) :].lower(): v
+        for k, v in env.items()
+        if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX) :].lower() in _FIELDS
+    }
+    values.update(from_env)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    _check_keys(values, "overrides")
+    return ServerConfig(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}
+
+
+def _check_keys(values: Mapping[str, Any], where: str) -> None:
+    unknown = sorted(set(values) - set(_FIELDS))
+    if unknown:
+        raise InvalidArgumentError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(_FIELDS)}"
+        )
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = type(getattr(ServerConfig(), name))
+    try:
+        return Path(value) if issubclass(kind, Path) else kind(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"config key {name}: {value!r} is not a valid {kind.__name__}"
+        ) from None

@@ -1,0 +1,439 @@
+"""The registry's operations, with Confluent Schema Registry's semantics.
+
+``SchemaRegistry`` owns the state and the store. Reads answer from memory; every write goes
+to the store first (durably) and then into memory through the same ``apply`` that replays
+the store on start. Parsed schemas and their validators are built once per id and cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from weir.core.errors import (
+    CompatibilityNotConfiguredError,
+    IncompatibleSchemaError,
+    InvalidReferenceError,
+    InvalidVersionError,
+    ModeNotConfiguredError,
+    OperationNotPermittedError,
+    ReferenceExistsError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    SubjectNotSoftDeletedError,
+    SubjectSoftDeletedError,
+    VersionNotFoundError,
+    VersionNotSoftDeletedError,
+    VersionSoftDeletedError,
+)
+from weir.core.types import CompatibilityLevel, Mode, SchemaId, Subject, Version
+from weir.registry.compatibility import CompatibilityResult, check_compatibility
+from weir.registry.formats import ParsedSchema, RecordValidator, ResolvedReference, get_format
+from weir.registry.model import SchemaInput, StoredSchema, SubjectVersion
+from weir.registry.state import (
+    GLOBAL,
+    RegistryState,
+    config_key,
+    mode_key,
+    version_key,
+    version_value,
+)
+from weir.registry.store import RegistryStore, StoreRecord
+
+DEFAULT_LEVEL = CompatibilityLevel.BACKWARD
+DEFAULT_MODE = Mode.READWRITE
+LATEST: None = None
+"""Pass as a version to mean the latest live version."""
+
+
+class SchemaRegistry:
+    """Subjects, versions, schemas, levels and modes over a durable store."""
+
+    def __init__(self, store: RegistryStore) -> None:
+        self._store = store
+        self._state = RegistryState()
+        self._state.replay(store.load())
+        self._parsed: dict[SchemaId, ParsedSchema] = {}
+        self._validators: dict[SchemaId, RecordValidator] = {}
+
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
+    # ----- reads -------------------------------------------------------------------------
+
+    def get_schema(self, schema_id: int) -> StoredSchema:
+        """A schema by id; soft-deleted versions keep their schema readable."""
+        schema = self._state.schemas.get(SchemaId(schema_id))
+        if schema is None:
+            raise SchemaNotFoundError(
+                f"schema id {schema_id} not found", metadata={"id": str(schema_id)}
+            )
+        return schema
+
+    def schema_versions(
+        self, schema_id: int, include_deleted: bool = False
+    ) -> list[SubjectVersion]:
+        """Every subject version that holds a schema id."""
+        self.get_schema(schema_id)
+        found = [self._state.subjects[s][v] for s, v in self._state.holders[SchemaId(schema_id)]]
+        return sorted(
+            (sv for sv in found if include_deleted or not sv.deleted),
+            key=lambda sv: (sv.subject, sv.version),
+        )
+
+    def list_subjects(self, include_deleted: bool = False, prefix: str = "") -> list[Subject]:
+        """Subject names, sorted."""
+        return sorted(
+            s
+            for s, versions in self._state.subjects.items()
+            if s.startswith(prefix)
+            and (include_deleted or any(not v.deleted for v in versions.values()))
+        )
+
+    def list_versions(self, subject: str, include_deleted: bool = False) -> list[Version]:
+        """Version numbers of a subject, ascending."""
+        return [sv.version for sv in self._versions(subject, include_deleted)]
+
+    def get_version(
+        self, subject: str, version: int | None = LATEST, include_deleted: bool = False
+    ) -> SubjectVersion:
+        """One version of a subject, or its latest (live) one."""
+        versions = self._versions(subject, include_deleted)
+        if version is None:
+            return versions[-1]
+        if version < 1:
+            raise InvalidVersionError(
+                f"version {version} is not valid: use a positive integer or latest",
+                metadata={"subject": subject, "version": str(version)},
+            )
+        found = self._state.subjects[Subject(subject)].get(Version(version))
+        if found is None or (found.deleted and not include_deleted):
+            hint = " (it was soft-deleted; ask with deleted versions included)" if found else ""
+            raise VersionNotFoundError(
+                f"version {version} of subject '{subject}' not found{hint}",
+                metadata={"subject": subject, "version": str(version)},
+            )
+        return found
+
+    def lookup(
+        self, subject: str, schema: SchemaInput, include_deleted: bool = False
+    ) -> SubjectVersion:
+        """The version of ``subject`` that holds ``schema``."""
+        versions = self._versions(subject, include_deleted)
+        _, identity = self._parse_input(schema)
+        schema_id = self._state.ids_by_identity.get(identity)
+        for sv in reversed(versions):
+            if sv.schema.id == schema_id:
+                return sv
+        raise SchemaNotFoundError(
+            f"schema not found in subject '{subject}'; register it first",
+            metadata={"subject": subject},
+        )
+
+    def referenced_by(self, subject: str, version: int) -> list[SchemaId]:
+        """Ids of live schemas whose references name this subject version."""
+        self.get_version(subject, version, include_deleted=True)
+        return sorted(
+            {
+                sv.schema.id
+                for versions in self._state.subjects.values()
+                for sv in versions.values()
+                if not sv.deleted
+                and any(r.subject == subject and r.version == version for r in sv.schema.references)
+            }
+        )
+
+    def parsed(self, schema_id: int) -> ParsedSchema:
+        """The parsed schema for an id, built once."""
+        sid = SchemaId(schema_id)
+        cached = self._parsed.get(sid)
+        if cached is None:
+            stored = self.get_schema(sid)
+            cached = get_format(stored.schema_type).parse(stored.text, self._resolve(stored, ()))
+            self._parsed[sid] = cached
+        return cached
+
+    def validator(self, schema_id: int) -> RecordValidator:
+        """The compiled record validator for an id, built once."""
+        sid = SchemaId(schema_id)
+        cached = self._validators.get(sid)
+        if cached is None:
+            cached = self._validators[sid] = self.parsed(sid).validator()
+        return cached
+
+    # ----- compatibility -----------------------------------------------------------------
+
+    def check(
+        self, subject: str, schema: SchemaInput, version: int | None = None, latest: bool = False
+    ) -> CompatibilityResult:
+        """Check against one version, the latest, or (neither given) the subject's history."""
+        level = self.get_config(subject, default_to_global=True)
+        new, _ = self._parse_input(schema)
+        if version is not None or latest:
+            old = self.get_version(subject, None if latest else version)
+            return check_compatibility(
+                level, new, [self.parsed(old.schema.id)], versions=[old.version]
+            )
+        if Subject(subject) not in self._state.subjects:
+            return CompatibilityResult(level)
+        live = self._versions(subject, include_deleted=False, allow_empty=True)
+        return check_compatibility(
+            level, new, [self.parsed(sv.schema.id) for sv in live], [sv.version for sv in live]
+        )
+
+    # ----- writes ------------------------------------------------------------------------
+
+    def register(
+        self,
+        subject: str,
+        schema: SchemaInput,
+        schema_id: int | None = None,
+        version: int | None = None,
+    ) -> SubjectVersion:
+        """Add a schema to a subject; registering it again returns the same id and version."""
+        mode = self.get_mode(subject, default_to_global=True)
+        self._require_writable(mode, subject)
+        if (schema_id is not None or version is not None) and mode != Mode.IMPORT:
+            raise OperationNotPermittedError(
+                f"an explicit id or version needs IMPORT mode (subject '{subject}' is in {mode}); "
+                "set the mode to IMPORT first",
+                metadata={"subject": subject},
+            )
+        parsed, identity = self._parse_input(schema)
+        known = self._state.ids_by_identity.get(identity)
+        current = self._state.subjects.get(Subject(subject), {})
+        for sv in current.values():
+            if not sv.deleted and sv.schema.id == known and version in (None, sv.version):
+                return sv
+        if mode != Mode.IMPORT:
+            result = self.check(subject, schema)
+            if not result.compatible:
+                raise _incompatible(subject, result)
+        new_id = self._choose_id(known, schema_id, identity)
+        new_version = Version(version if version is not None else max(current, default=0) + 1)
+        if version is not None and Version(version) in current:
+            raise InvalidVersionError(
+                f"version {version} of subject '{subject}' already exists",
+                metadata={"subject": subject, "version": str(version)},
+            )
+        sv = SubjectVersion(
+            Subject(subject),
+            new_version,
+            StoredSchema(new_id, schema.schema_type, schema.text, schema.references),
+        )
+        self._write(StoreRecord(version_key(sv.subject, sv.version), version_value(sv, identity)))
+        self._parsed.setdefault(new_id, parsed)
+        return self._state.subjects[sv.subject][sv.version]
+
+    def delete_subject(self, subject: str, permanent: bool = False) -> list[Version]:
+        """Soft-delete every version, or remove soft-deleted ones for good."""
+        self._require_writable(self.get_mode(subject, default_to_global=True), subject)
+        versions = self._versions(subject, include_deleted=True)
+        live = [sv for sv in versions if not sv.deleted]
+        if permanent and live:
+            raise SubjectNotSoftDeletedError(
+                f"subject '{subject}' must be soft-deleted before a permanent delete",
+                metadata={"subject": subject},
+            )
+        if not permanent and not live:
+            raise SubjectSoftDeletedError(
+                f"subject '{subject}' was soft-deleted; use permanent delete to remove it",
+                metadata={"subject": subject},
+            )
+        targets = versions if permanent else live
+        for sv in targets:
+            self._require_unreferenced(sv)
+        for sv in targets:
+            self._delete(sv, permanent)
+        if permanent:
+            for key, table in ((config_key, self._state.configs), (mode_key, self._state.modes)):
+                if Subject(subject) in table:
+                    self._write(StoreRecord(key(Subject(subject)), None))
+        return [sv.version for sv in targets]
+
+    def delete_version(
+        self, subject: str, version: int | None = LATEST, permanent: bool = False
+    ) -> Version:
+        """Soft-delete one version, or remove a soft-deleted one for good."""
+        self._require_writable(self.get_mode(subject, default_to_global=True), subject)
+        sv = self.get_version(subject, version, include_deleted=permanent)
+        if permanent and not sv.deleted:
+            raise VersionNotSoftDeletedError(
+                f"version {sv.version} of subject '{subject}' must be soft-deleted first",
+                metadata={"subject": subject, "version": str(sv.version)},
+            )
+        if not permanent and sv.deleted:
+            raise VersionSoftDeletedError(
+                f"version {sv.version} of subject '{subject}' was already soft-deleted",
+                metadata={"subject": subject, "version": str(sv.version)},
+            )
+        self._require_unreferenced(sv)
+        self._delete(sv, permanent)
+        return sv.version
+
+    def get_config(
+        self, subject: str | None = None, default_to_global: bool = False
+    ) -> CompatibilityLevel:
+        """The subject's level, or the global one."""
+        level = self._state.configs.get(Subject(subject or GLOBAL))
+        if level is not None:
+            return level
+        if subject and not default_to_global:
+            raise CompatibilityNotConfiguredError(
+                f"subject '{subject}' has no compatibility level of its own; "
+                "ask with default_to_global to see the level in force",
+                metadata={"subject": subject},
+            )
+        return self._state.configs.get(GLOBAL, DEFAULT_LEVEL)
+
+    def set_config(self, level: CompatibilityLevel, subject: str | None = None) -> None:
+        """Set the subject's level, or the global one."""
+        self._write(StoreRecord(config_key(Subject(subject or GLOBAL)), {"level": level.value}))
+
+    def delete_config(self, subject: str) -> CompatibilityLevel:
+        """Remove the subject's own level; return the level it had."""
+        level = self.get_config(subject)
+        self._write(StoreRecord(config_key(Subject(subject)), None))
+        return level
+
+    def get_mode(self, subject: str | None = None, default_to_global: bool = False) -> Mode:
+        """The subject's mode, or the global one."""
+        mode = self._state.modes.get(Subject(subject or GLOBAL))
+        if mode is not None:
+            return mode
+        if subject and not default_to_global:
+            raise ModeNotConfiguredError(
+                f"subject '{subject}' has no mode of its own; ask with default_to_global",
+                metadata={"subject": subject},
+            )
+        return self._state.modes.get(GLOBAL, DEFAULT_MODE)
+
+    def set_mode(self, mode: Mode, subject: str | None = None, force: bool = False) -> None:
+        """Set the subject's mode, or the global one. IMPORT needs an empty scope or force."""
+        if mode == Mode.IMPORT and not force:
+            holding = [s for s in self.list_subjects() if not subject or s == subject]
+            if holding:
+                raise OperationNotPermittedError(
+                    f"cannot enter IMPORT mode: {len(holding)} subject(s) already hold schemas; "
+                    "pass force to do it anyway",
+                    metadata={"subject": subject or ""},
+                )
+        self._write(StoreRecord(mode_key(Subject(subject or GLOBAL)), {"mode": mode.value}))
+
+    # ----- helpers -----------------------------------------------------------------------
+
+    def _write(self, record: StoreRecord) -> None:
+        self._store.append(record)
+        self._state.apply(record)
+
+    def _delete(self, sv: SubjectVersion, permanent: bool) -> None:
+        key = version_key(sv.subject, sv.version)
+        if permanent:
+            self._write(StoreRecord(key, None))
+            if sv.schema.id not in self._state.schemas:
+                self._parsed.pop(sv.schema.id, None)
+                self._validators.pop(sv.schema.id, None)
+            return
+        identity = next(k for k, v in self._state.ids_by_identity.items() if v == sv.schema.id)
+        deleted = SubjectVersion(sv.subject, sv.version, sv.schema, deleted=True)
+        self._write(StoreRecord(key, version_value(deleted, identity)))
+
+    def _versions(
+        self, subject: str, include_deleted: bool, allow_empty: bool = False
+    ) -> list[SubjectVersion]:
+        versions = self._state.subjects.get(Subject(subject), {})
+        found = [
+            versions[v] for v in sorted(versions) if include_deleted or not versions[v].deleted
+        ]
+        if not found and not allow_empty:
+            hint = " (all its versions are soft-deleted)" if versions else ""
+            raise SubjectNotFoundError(
+                f"subject '{subject}' not found{hint}", metadata={"subject": subject}
+            )
+        return found
+
+    def _parse_input(self, schema: SchemaInput) -> tuple[ParsedSchema, str]:
+        parsed = get_format(schema.schema_type).parse(schema.text, self._resolve(schema, ()))
+        refs = json.dumps([[r.name, r.subject, r.version] for r in schema.references])
+        identity = hashlib.sha256(f"{parsed.fingerprint}\0{refs}".encode()).hexdigest()
+        return parsed, identity
+
+    def _resolve(
+        self, schema: SchemaInput | StoredSchema, seen: Sequence[tuple[str, int]]
+    ) -> list[ResolvedReference]:
+        resolved = []
+        for ref in schema.references:
+            if (ref.subject, ref.version) in seen:
+                raise InvalidReferenceError(
+                    f"reference cycle through '{ref.subject}' version {ref.version}"
+                )
+            try:
+                target = self.get_version(ref.subject, ref.version, include_deleted=True)
+            except (SubjectNotFoundError, VersionNotFoundError, InvalidVersionError) as e:
+                raise InvalidReferenceError(
+                    f"reference '{ref.name}' points at subject '{ref.subject}' version "
+                    f"{ref.version}, which does not exist: {e.message}; register it first",
+                    metadata={"reference": ref.name, "subject": ref.subject},
+                ) from None
+            cached = self._parsed.get(target.schema.id)
+            if cached is None:
+                stored = target.schema
+                refs = self._resolve(stored, [*seen, (ref.subject, ref.version)])
+                cached = get_format(stored.schema_type).parse(stored.text, refs)
+                self._parsed[stored.id] = cached
+            resolved.append(ResolvedReference(ref.name, cached))
+        return resolved
+
+    def _choose_id(self, known: SchemaId | None, wanted: int | None, identity: str) -> SchemaId:
+        if wanted is None:
+            return known if known is not None else SchemaId(self._state.max_id + 1)
+        if known is not None and known != wanted:
+            raise OperationNotPermittedError(
+                f"this schema already has id {known}; it cannot be imported as id {wanted}",
+                metadata={"id": str(wanted)},
+            )
+        other = self._state.schemas.get(SchemaId(wanted))
+        if other is not None and self._state.ids_by_identity.get(identity) != wanted:
+            raise OperationNotPermittedError(
+                f"id {wanted} already holds a different schema", metadata={"id": str(wanted)}
+            )
+        return SchemaId(wanted)
+
+    def _require_writable(self, mode: Mode, subject: str) -> None:
+        if mode == Mode.READONLY:
+            raise OperationNotPermittedError(
+                f"subject '{subject}' is in READONLY mode; set the mode to READWRITE to change it",
+                metadata={"subject": subject},
+            )
+
+    def _require_unreferenced(self, sv: SubjectVersion) -> None:
+        users = self.referenced_by(sv.subject, sv.version)
+        if users:
+            raise ReferenceExistsError(
+                f"version {sv.version} of subject '{sv.subject}' is referenced by schema id(s) "
+                f"{', '.join(map(str, users))}; delete those first",
+                metadata={"subject": sv.subject, "version": str(sv.version)},
+            )
+
+
+def _incompatible(subject: str, result: CompatibilityResult) -> IncompatibleSchemaError:
+    lines = [
+        f"{i.direction or result.level} vs version {i.version}: {i.rule} at {i.path}: {i.message}"
+        for i in result.incompatibilities
+    ]
+    return IncompatibleSchemaError(
+        f"schema is incompatible with subject '{subject}' at level {result.level}: "
+        + "; ".join(lines),
+        metadata={
+            "subject": subject,
+            "level": result.level.value,
+            "incompatibilities": json.dumps(
+                [
+                    {"rule": i.rule, "path": i.path, "message": i.message}
+                    for i in result.incompatibilities
+                ]
+            ),
+        },
+    )

@@ -1,0 +1,69 @@
+"""`weir serve`: run the server until SIGINT or SIGTERM, then shut down gracefully."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from weir.broker.server import create_server
+from weir.core.config import load_config
+from weir.core.errors import WeirError
+
+EXAMPLES = """\
+examples:
+  weir serve                                   # 127.0.0.1:50051, data in ./weir-data
+  weir serve --data-dir /var/lib/weir --grpc 0.0.0.0:50051
+  WEIR_DATA_DIR=/tmp/w weir serve --config weir-server.toml
+"""
+
+
+def add_parser(commands: Any) -> None:
+    """Register `weir serve`."""
+    parser = commands.add_parser(
+        "serve",
+        help="run the broker and schema registry",
+        description="Run the Weir server (gRPC broker and schema registry) in the foreground.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data-dir", type=Path, help="data directory (default ./weir-data)")
+    parser.add_argument(
+        "--grpc", metavar="HOST:PORT", help="gRPC address (default 127.0.0.1:50051)"
+    )
+    parser.add_argument("--config", type=Path, help="TOML config file; WEIR_* env vars also apply")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until a signal arrives."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_config(
+            args.config, overrides={"data_dir": args.data_dir, "grpc_address": args.grpc}
+        )
+        return asyncio.run(_serve(config))
+    except WeirError as e:
+        print(f"weir serve: {e}", file=sys.stderr)
+        return 3 if e.retriable else 2
+
+
+async def _serve(config: Any) -> int:
+    server = await create_server(config)
+    print(
+        f"weir: serving gRPC on {config.grpc_address.rsplit(':', 1)[0]}:{server.port}", flush=True
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("weir: shutting down", flush=True)
+    await server.stop(config.shutdown_grace_ms / 1000)
+    return 0
