@@ -1,0 +1,91 @@
+"""Validate JSON record payloads against a compiled JSON Schema validator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
+from referencing.exceptions import Unresolvable
+
+from weir.core.errors import InvalidRecordError, InvalidSchemaError
+
+_MAX_MESSAGE = 300
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def pointer(parts: Sequence[str | int]) -> str:
+    """A JSON pointer (RFC 6901) for a path; the root is ``/``."""
+    if not parts:
+        return "/"
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def decode_json(text: str, what: str) -> Any:
+    """``json.loads`` that rejects NaN/Infinity and raises ValueError naming line and column."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{what} is not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:
+        raise ValueError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{what} nests too deeply to decode") from None
+
+
+class JsonRecordValidator:
+    """A compiled JSON Schema check of one payload; built once per schema id."""
+
+    __slots__ = ("_validator",)
+
+    def __init__(self, validator: Validator) -> None:
+        self._validator = validator
+
+    def validate(self, payload: bytes, message_indexes: Sequence[int] = ()) -> None:
+        """Raise InvalidRecordError naming the JSON path, the failing keyword and the reason."""
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidRecordError(
+                f"payload is not valid UTF-8 (bad byte at offset {exc.start}); "
+                "JSON records must be UTF-8 encoded text",
+                metadata={"rule": "encoding"},
+            ) from None
+        try:
+            document = decode_json(text, "payload")
+        except ValueError as exc:
+            raise InvalidRecordError(str(exc), metadata={"rule": "json"}) from None
+        try:
+            if self._validator.is_valid(document):
+                return
+            error: ValidationError | None = best_match(self._validator.iter_errors(document))
+        except Unresolvable as exc:
+            raise InvalidSchemaError(
+                f"the schema has a $ref that cannot be resolved while validating: {exc}"
+            ) from None
+        except RecursionError:
+            raise InvalidRecordError(
+                "payload nests too deeply to validate", metadata={"rule": "depth"}
+            ) from None
+        if error is None:  # pragma: no cover - is_valid said there was an error
+            return
+        raise _record_error(error)
+
+
+def _record_error(error: ValidationError) -> InvalidRecordError:
+    path = pointer(list(error.absolute_path))
+    rule = str(error.validator)
+    message = error.message
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 3] + "..."
+    return InvalidRecordError(
+        f"{path}: {message} ({rule})",
+        metadata={"path": path, "rule": rule},
+    )
