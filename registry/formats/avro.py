@@ -1,11 +1,96 @@
-"""avro schema format (placeholder until implemented)."""
+"""The Avro schema format: parsing with references, canonical text and record validators.
+
+``AVRO.parse(text, references)`` checks the schema the way Confluent (Avro Java) does, naming
+the JSON line/column or the schema path of the first problem. Named types of referenced
+schemas (records, enums and fixed, by full name) are visible to the schema, as in Confluent.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from fastavro import parse_schema, schemaless_reader
+
+from weir.core.errors import InvalidRecordError, InvalidReferenceError, InvalidSchemaError
 from weir.core.types import SchemaType
-from weir.registry.formats.base import ParsedSchema, ResolvedReference
+from weir.registry.formats.avro_canonical import dumps, to_fastavro
+from weir.registry.formats.avro_parse import load_json, parse_tree
+from weir.registry.formats.base import ParsedSchema, RecordValidator, ResolvedReference
+
+
+class AvroSchema(ParsedSchema):
+    """A parsed, valid Avro schema."""
+
+    schema_type = SchemaType.AVRO
+
+    def __init__(
+        self,
+        text: str,
+        references: tuple[ResolvedReference, ...],
+        tree: Any,
+        named: Mapping[str, dict[str, Any]],
+        chain: tuple[Any, ...],
+    ) -> None:
+        self.text = text
+        """The text as given."""
+        self.references = references
+        """The references, each already parsed."""
+        self.tree = tree
+        """The canonical tree: named types fully qualified, named by full name after first use."""
+        self.named = named
+        """Every named type visible to this schema (its own and its references'), by full name."""
+        self.chain = chain
+        """Canonical trees to load in order: the references' (transitively), then this one."""
+        self._canonical = dumps(tree)
+        self._fastavro = _load_fastavro(chain)
+
+    @property
+    def canonical(self) -> str:
+        """Compact JSON with full names and a fixed key order; keeps docs, defaults, props."""
+        return self._canonical
+
+    def resolve(self, node: Any) -> Any:
+        """The definition behind a named-type reference; other nodes are returned unchanged."""
+        if isinstance(node, str) and node in self.named:
+            return self.named[node]
+        return node
+
+    def validator(self) -> RecordValidator:
+        """A validator that decodes payloads with fastavro and requires every byte be used."""
+        return AvroValidator(self._fastavro)
+
+
+class AvroValidator:
+    """Decodes Avro binary payloads against one schema; the fastavro schema is built once."""
+
+    __slots__ = ("_schema",)
+
+    def __init__(self, fastavro_schema: Any) -> None:
+        self._schema = fastavro_schema
+
+    def validate(self, payload: bytes, message_indexes: Sequence[int] = ()) -> None:
+        """Raise InvalidRecordError unless ``payload`` is exactly one record of the schema."""
+        stream = io.BytesIO(payload)
+        try:
+            schemaless_reader(stream, self._schema, None)
+        except EOFError:
+            raise InvalidRecordError(
+                f"Avro decode failed: the payload ended early ({len(payload)} bytes);"
+                " the record is truncated or was written with another schema"
+            ) from None
+        except Exception as exc:  # fastavro raises many types for corrupt input
+            raise InvalidRecordError(
+                f"Avro decode failed: {type(exc).__name__}: {exc};"
+                " the payload does not match the schema"
+            ) from None
+        left = len(payload) - stream.tell()
+        if left:
+            raise InvalidRecordError(
+                f"Avro decode failed: {left} trailing bytes after the record;"
+                " the payload holds more than one record or was written with another schema"
+            )
 
 
 class AvroFormat:
@@ -13,9 +98,38 @@ class AvroFormat:
 
     schema_type = SchemaType.AVRO
 
-    def parse(self, text: str, references: Sequence[ResolvedReference] = ()) -> ParsedSchema:
-        """Parse and validate schema text."""
-        raise NotImplementedError
+    def parse(self, text: str, references: Sequence[ResolvedReference] = ()) -> AvroSchema:
+        """Parse and validate schema text; raise InvalidSchemaError saying where it is wrong."""
+        external: dict[str, dict[str, Any]] = {}
+        chain: list[Any] = []
+        for ref in references:
+            if not isinstance(ref.schema, AvroSchema):
+                raise InvalidReferenceError(
+                    f"Reference '{ref.name}' is a {ref.schema.schema_type} schema;"
+                    " an Avro schema can only reference Avro schemas",
+                    metadata={"reference": ref.name},
+                )
+            external.update(ref.schema.named)
+            chain.extend(t for t in ref.schema.chain if all(t is not c for c in chain))
+        parsed = parse_tree(load_json(text), external, frozenset(r.name for r in references))
+        chain.append(parsed.tree)
+        return AvroSchema(
+            text, tuple(references), parsed.tree, {**external, **parsed.named}, tuple(chain)
+        )
+
+
+def _load_fastavro(chain: tuple[Any, ...]) -> Any:
+    """Parse the chain with fastavro, as a last check and to build the decoder's schema."""
+    named: dict[str, Any] = {}
+    parsed: Any = None
+    try:
+        for tree in chain:
+            parsed = parse_schema(to_fastavro(tree), named_schemas=named)
+    except Exception as exc:  # fastavro raises several types; none may escape
+        raise InvalidSchemaError(
+            f"Invalid Avro schema: fastavro rejected it: {type(exc).__name__}: {exc}"
+        ) from None
+    return parsed
 
 
 AVRO = AvroFormat()
