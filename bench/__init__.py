@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each prints a table and writes bench/results/<name>.json."""
