@@ -1,0 +1,45 @@
+"""Weir's Python SDK: ``from weir.sdk import SchemaRegistryClient``.
+
+Errors are the classes in ``weir.core.errors``; every one is a ``WeirError`` with ``reason``,
+``grpc_code`` and ``retriable``.
+"""
+
+from __future__ import annotations
+
+from weir.sdk._registry import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, SchemaRegistryClient
+from weir.sdk._types import (
+    LATEST,
+    CompatibilityCheck,
+    CompatibilityLevel,
+    Incompatibility,
+    Mode,
+    RegisteredSchema,
+    Schema,
+    SchemaId,
+    SchemaReference,
+    SchemaType,
+    Subject,
+    SubjectVersion,
+    Version,
+    VersionSelector,
+)
+
+__all__ = [
+    "DEFAULT_SERVER",
+    "DEFAULT_TIMEOUT_S",
+    "LATEST",
+    "CompatibilityCheck",
+    "CompatibilityLevel",
+    "Incompatibility",
+    "Mode",
+    "RegisteredSchema",
+    "Schema",
+    "SchemaId",
+    "SchemaReference",
+    "SchemaRegistryClient",
+    "SchemaType",
+    "Subject",
+    "SubjectVersion",
+    "Version",
+    "VersionSelector",
+]

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from weir.sdk.cli import serve
+from weir.sdk.cli import schema, serve
 
 EXAMPLES = """\
 examples:
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve.add_parser(commands)
+    schema.add_parser(commands)
     return parser
 
 
