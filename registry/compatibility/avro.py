@@ -58,6 +58,14 @@ def _describe(node: Any) -> str:
     return kind
 
 
+def _same_shape(reader: Any, writer: Any) -> bool:
+    """True when a failed branch is worth quoting: same kind and, if named, same name."""
+    kind = _kind(reader)
+    if kind != _kind(writer):
+        return False
+    return kind not in _NAMED or _simple(reader["name"]) == _simple(writer["name"])
+
+
 def _simple(full_name: str) -> str:
     return full_name.rpartition(".")[2]
 
@@ -119,12 +127,10 @@ class _Checker:
     def writer_union_in_reader_union(
         self, reader: list[Any], writer: list[Any], path: tuple[str, ...]
     ) -> list[Incompatibility]:
+        # Each writer branch meets the reader union; a failure is already MISSING_UNION_BRANCH.
         found = []
         for index, branch in enumerate(writer):
-            branch_path = (*path, str(index))
-            nested = self.compare(reader, branch, branch_path)
-            if nested:
-                found.append(_missing_branch(branch, branch_path, nested))
+            found += self.compare(reader, branch, (*path, str(index)))
         return found
 
     def reader_union(
@@ -135,8 +141,8 @@ class _Checker:
             nested = self.compare(branch, writer, (*path, str(index)))
             if not nested:
                 return []
-            attempts.append((_kind(self.reader.resolve(branch)) == _kind(writer), nested))
-        closest = [nested for same_kind, nested in attempts if same_kind]
+            attempts.append((_same_shape(self.reader.resolve(branch), writer), nested))
+        closest = [nested for same_shape, nested in attempts if same_shape]
         return [_missing_branch(writer, path, closest[0] if closest else [])]
 
     def names(self, reader: Any, writer: Any, path: tuple[str, ...]) -> list[Incompatibility]:
@@ -207,13 +213,12 @@ class _Checker:
 def _missing_branch(
     writer: Any, path: tuple[str, ...], closest: list[Incompatibility]
 ) -> Incompatibility:
-    why = f" (closest branch: {closest[0].message})" if closest else ""
-    return _incompatible(
-        "MISSING_UNION_BRANCH",
-        path,
-        f"the reader union has no branch that can read the writer's {_describe(writer)}{why};"
-        " add a matching branch to the reader union",
-    )
+    start = f"the reader union has no branch that can read the writer's {_describe(writer)}"
+    if closest:
+        message = f"{start}; in the closest branch, {closest[0].message}"
+    else:
+        message = f"{start}; add a matching branch to the reader union"
+    return _incompatible("MISSING_UNION_BRANCH", path, message)
 
 
 def _incompatible(rule: str, path: tuple[str, ...], message: str) -> Incompatibility:
