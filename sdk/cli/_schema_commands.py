@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
-from weir.core.errors import InvalidArgumentError
+from weir.core.errors import InvalidArgumentError, InvalidReferenceError, InvalidSchemaError
 from weir.sdk import (
     LATEST,
     CompatibilityCheck,
@@ -25,7 +27,8 @@ def register(args: argparse.Namespace, out: Output, client: SchemaRegistryClient
     schema_type = given.schema_type(args.type, args.file)
     references = given.references(args.reference)
     text = given.read_schema(args.file)
-    found = client.register(args.subject, text, schema_type, references)
+    with naming_file(args.file):
+        found = client.register(args.subject, text, schema_type, references)
     out.result(
         {"subject": args.subject, "id": found.id, "version": found.version},
         f"{args.subject}: version {found.version}, schema id {found.id}",
@@ -39,13 +42,13 @@ def get(args: argparse.Namespace, out: Output, client: SchemaRegistryClient) -> 
         if args.subject is not None or args.version is not None:
             raise InvalidArgumentError("pass either SUBJECT [--version N] or --id ID, not both")
         schema = client.get_schema(args.id)
-        out.result(schema_json(schema), schema.text)
+        out.result(schema_json(schema), schema.text.rstrip("\n"))
         return OK
     if args.subject is None:
         raise InvalidArgumentError("name a SUBJECT (with --version N|latest) or pass --id ID")
     version = given.version(args.version) or LATEST
     sv = client.get_version(args.subject, version, include_deleted=args.deleted)
-    out.result(version_json(sv), sv.schema.text if sv.schema else "")
+    out.result(version_json(sv), sv.schema.text.rstrip("\n") if sv.schema else "")
     return OK
 
 
@@ -92,8 +95,18 @@ def check(args: argparse.Namespace, out: Output, client: SchemaRegistryClient) -
     references = given.references(args.reference)
     version = given.version(args.version)
     text = given.read_schema(args.file)
-    result = client.check_compatibility(args.subject, text, schema_type, version, references)
+    with naming_file(args.file):
+        result = client.check_compatibility(args.subject, text, schema_type, version, references)
     return print_check(out, result, f"subject {args.subject!r}")
+
+
+@contextlib.contextmanager
+def naming_file(path: Path) -> Iterator[None]:
+    """Prefix the file name to a schema or reference error the server found in its text."""
+    try:
+        yield
+    except (InvalidSchemaError, InvalidReferenceError) as e:
+        raise type(e)(f"{path}: {e.message}", metadata=e.metadata) from None
 
 
 def print_check(

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from weir.core.errors import UnavailableError
 from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, SchemaRegistryClient
 from weir.sdk.cli import _schema_commands as cmd
 from weir.sdk.cli import _schema_compat
@@ -180,8 +181,15 @@ def _schema_file_args(p: argparse.ArgumentParser) -> None:
 def _with_client(run: cmd.ClientCommand) -> Any:
     def with_client(args: argparse.Namespace, out: Any) -> int:
         server = args.server or os.environ.get("WEIR_SERVER") or DEFAULT_SERVER
-        with SchemaRegistryClient(server, timeout_s=args.timeout) as client:
-            return run(args, out, client)
+        try:
+            with SchemaRegistryClient(server, timeout_s=args.timeout) as client:
+                return run(args, out, client)
+        except UnavailableError as e:
+            raise UnavailableError(
+                f"cannot reach the registry at {server}: {e.message}; is `weir serve` running? "
+                "pass --server HOST:PORT or set WEIR_SERVER",
+                metadata=e.metadata,
+            ) from None
 
     with_client.__name__ = run.__name__
     return command(with_client)
