@@ -96,7 +96,7 @@ class _Diff:
             self.top_level(self.original),
             self.top_level(self.update),
         )
-        return self.found
+        return list(dict.fromkeys(self.found))  # a type reached twice reports once
 
     def add(self, rule: str, path: Path, message: str) -> None:
         self.found.append(Incompatibility(rule, "#/" + "/".join(path), message))
@@ -105,10 +105,6 @@ class _Diff:
     def top_level(schema: ProtobufSchema) -> list[ProtoType]:
         prefix = f"{schema.package}." if schema.package else ""
         return [schema.types[prefix + m.name] for m in schema.file.message_type]
-
-    def nested(self, owner: ProtoType, types: ProtobufSchema) -> list[ProtoType]:
-        assert owner.message is not None
-        return [types.types[f"{owner.full_name}.{m.name}"] for m in owner.message.nested_type]
 
     # -- messages -------------------------------------------------------------------------
 
@@ -133,13 +129,15 @@ class _Diff:
     def compare_message(self, path: Path, old: ProtoType, new: ProtoType) -> None:
         """Compare fields and oneofs by number, then the nested messages."""
         key = (old.file.name, old.full_name)
-        if key not in self.active:  # a recursive type is compared once per chain
-            self.active.add(key)
-            try:
+        entered = key not in self.active  # a recursive type's fields are compared once per chain
+        self.active.add(key)
+        try:
+            if entered:
                 self.compare_fields(path, old, new)
-            finally:
+            self.compare_scopes(path, _nested(old, self.original), _nested(new, self.update))
+        finally:
+            if entered:
                 self.active.discard(key)
-        self.compare_scopes(path, self.nested(old, self.original), self.nested(new, self.update))
 
     def compare_fields(self, path: Path, old: ProtoType, new: ProtoType) -> None:
         old_fields, old_oneofs = _split(old.message)
@@ -344,6 +342,11 @@ class _Diff:
         if kind == "message":
             return f"message {field.type_name.lstrip('.')}"
         return _type_name(field)
+
+
+def _nested(owner: ProtoType, schema: ProtobufSchema) -> list[ProtoType]:
+    assert owner.message is not None
+    return [schema.types[f"{owner.full_name}.{m.name}"] for m in owner.message.nested_type]
 
 
 def _split(

@@ -3,8 +3,10 @@
 protoc runs in-process (``grpc_tools.protoc.main``): about 1 ms per schema, against about
 50 ms for a ``python -m grpc_tools.protoc`` subprocess. protoc writes its diagnostics to the
 process's file descriptor 2, so each run redirects fd 2 into a temp file, under a lock
-because a descriptor redirection is process-wide. Diagnostics come back rewritten to name
-the user's schema as ``line L, column C`` and referenced files by their import path.
+because a descriptor redirection is process-wide (whatever another thread writes to fd 2
+during that millisecond lands in the capture; only protoc-shaped lines are reported).
+Diagnostics come back rewritten to name the user's schema as ``line L, column C`` and
+referenced files by their import path.
 """
 
 from __future__ import annotations
@@ -126,7 +128,10 @@ def _compile_error(
             continue
         if "was not found or had errors" in line and missing:
             continue
-        problems.append(_describe(line, main_name))
+        problems.append(line)
+    # Another thread's stderr output may land in the capture; keep protoc's own lines.
+    located = [p for p in problems if _LOCATED.match(p) or _FILE_LEVEL.match(p)]
+    problems = [_describe(p, main_name) for p in (located or problems)]
     if missing:
         names = ", ".join(f'"{m}"' for m in missing)
         return InvalidReferenceError(

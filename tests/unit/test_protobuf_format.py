@@ -332,3 +332,14 @@ def test_incompatibilities_use_confluent_paths_and_name_the_field() -> None:
     assert "int32" in found.message
     assert "string" in found.message
     assert check(reader=old, writer=old) == []
+
+
+def test_a_type_reached_twice_is_reported_once() -> None:
+    old = PROTOBUF.parse(
+        'syntax = "proto3";\nmessage N { repeated E e = 1; message E { N t = 1; int32 w = 2; } }\n'
+    )
+    new = PROTOBUF.parse(
+        'syntax = "proto3";\nmessage N { repeated E e = 1; message E { N t = 1; string w = 2; } }\n'
+    )
+    found = [(i.rule, i.path) for i in check(reader=new, writer=old)]
+    assert found == [("FIELD_SCALAR_KIND_CHANGED", "#/N/E/2")]
