@@ -64,13 +64,15 @@ def null_namespace_key(full_name: str) -> str:
 
 
 def to_fastavro(node: Any) -> Any:
-    """A copy of a canonical tree that fastavro resolves the same way Avro Java does."""
+    """A copy of a canonical tree for fastavro: names resolve as in Avro Java, no logical types."""
     if isinstance(node, str):
         return node if node in PRIMITIVES else null_namespace_key(node)
     if isinstance(node, list):
         return [to_fastavro(branch) for branch in node]
     kind = node["type"]
-    out = {key: value for key, value in node.items() if key != "namespace"}
+    # Logical types do not change the binary layout; without them fastavro checks only the
+    # encoding and never rejects a valid payload over a value conversion (dates past 9999).
+    out = {k: v for k, v in node.items() if k not in ("namespace", "logicalType")}
     if kind in ("record", "error", "enum", "fixed"):
         out["name"] = null_namespace_key(node["name"])
         out.pop("aliases", None)

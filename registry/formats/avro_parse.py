@@ -191,8 +191,9 @@ class _Walker:
                 fail(f"{path}/namespace", f"a namespace must be a string, not {_kind_of(raw)}")
             own_space, simple = (space if raw is None else raw), name
         full = f"{own_space}.{simple}" if own_space else simple
-        where = f"{path}/name" if "." in name or "namespace" not in node else f"{path}/namespace"
-        if not all(_NAME.match(part) for part in full.split(".")):
+        bad_space = bool(own_space) and not all(_NAME.match(p) for p in own_space.split("."))
+        if bad_space or not _NAME.match(simple):
+            where = f"{path}/namespace" if bad_space and "." not in name else f"{path}/name"
             fail(
                 where,
                 f"'{full}' is not a valid Avro name: each dot-separated part must start with a"
@@ -253,7 +254,7 @@ class _Walker:
             out["default"] = sorted_json(raw["default"])
             self.defaults.append((f"{path}/default", field_type, raw["default"]))
         if "order" in raw:
-            if raw["order"] not in _ORDERS:
+            if not isinstance(raw["order"], str) or raw["order"].lower() not in _ORDERS:
                 fail(f"{path}/order", f"order must be one of {', '.join(_ORDERS)}")
             out["order"] = raw["order"]
         if "aliases" in raw:

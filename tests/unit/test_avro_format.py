@@ -90,6 +90,12 @@ INVALID = [
     ),
     pytest.param(record(name="1User"), "/name", "not a valid Avro name", id="bad-record-name"),
     pytest.param(
+        record(name="Us er", namespace="com.acme"), "/name", "'com.acme.Us er'", id="bad-name-in-ns"
+    ),
+    pytest.param(
+        record(name="com.1x.User"), "/name", "not a valid Avro name", id="bad-dotted-name"
+    ),
+    pytest.param(
         record(name="User", namespace="com..acme"),
         "/namespace",
         "not a valid Avro name",
@@ -429,3 +435,10 @@ def test_validator_cost_per_record_is_small() -> None:
         validator.validate(payload)
     per_record_us = (time.perf_counter() - start) / rounds * 1e6
     assert per_record_us < 200, per_record_us
+
+
+def test_validator_checks_encoding_not_logical_values() -> None:
+    schema = AVRO.parse(record({"name": "d", "type": {"type": "int", "logicalType": "date"}}))
+    schema.validator().validate(b"\xfe\xff\xff\xff\x0f")  # int32 max days: past year 9999
+    with pytest.raises(InvalidRecordError, match="trailing"):
+        schema.validator().validate(b"\x02\x02")
