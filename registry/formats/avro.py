@@ -109,13 +109,26 @@ class AvroFormat:
                     " an Avro schema can only reference Avro schemas",
                     metadata={"reference": ref.name},
                 )
-            external.update(ref.schema.named)
-            chain.extend(t for t in ref.schema.chain if all(t is not c for c in chain))
+            _merge_named(external, ref.name, ref.schema)
+            seen = {dumps(tree) for tree in chain}
+            chain.extend(tree for tree in ref.schema.chain if dumps(tree) not in seen)
         parsed = parse_tree(load_json(text), external, frozenset(r.name for r in references))
         chain.append(parsed.tree)
         return AvroSchema(
             text, tuple(references), parsed.tree, {**external, **parsed.named}, tuple(chain)
         )
+
+
+def _merge_named(external: dict[str, dict[str, Any]], ref_name: str, schema: AvroSchema) -> None:
+    """Add a reference's named types; the same name defined two ways is an error."""
+    for name, definition in schema.named.items():
+        known = external.setdefault(name, definition)
+        if known is not definition and dumps(known) != dumps(definition):
+            raise InvalidReferenceError(
+                f"References define the type '{name}' in two different ways (seen again in"
+                f" reference '{ref_name}'); make every reference use the same version of it",
+                metadata={"reference": ref_name, "type": name},
+            )
 
 
 def _load_fastavro(chain: tuple[Any, ...]) -> Any:

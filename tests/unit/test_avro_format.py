@@ -442,3 +442,22 @@ def test_validator_checks_encoding_not_logical_values() -> None:
     schema.validator().validate(b"\xfe\xff\xff\xff\x0f")  # int32 max days: past year 9999
     with pytest.raises(InvalidRecordError, match="trailing"):
         schema.validator().validate(b"\x02\x02")
+
+
+def test_diamond_references_share_one_definition() -> None:
+    def enum_ref(symbols: list[str]) -> ResolvedReference:
+        text = json.dumps({"type": "enum", "name": "geo.C", "symbols": symbols})
+        return ResolvedReference("geo.C", AVRO.parse(text))
+
+    def holder(name: str, ref: ResolvedReference) -> ResolvedReference:
+        return ResolvedReference(
+            name, AVRO.parse(record({"name": "c", "type": "geo.C"}, name=name), [ref])
+        )
+
+    main = record({"name": "a", "type": "x.A"}, {"name": "b", "type": "x.B"}, name="x.M")
+    a, b = holder("x.A", enum_ref(["A"])), holder("x.B", enum_ref(["A"]))
+    schema = AVRO.parse(main, [a, b])
+    assert len(schema.chain) == 4  # C once, then A, B and the schema itself
+    schema.validator().validate(b"\x00\x00")
+    with pytest.raises(InvalidReferenceError, match=r"'geo\.C' in two different ways"):
+        AVRO.parse(main, [a, holder("x.B", enum_ref(["A", "B"]))])
