@@ -269,7 +269,7 @@ def _combined(ctx: Context, original: CombinedNode, update: CombinedNode) -> Non
         rule = "PRODUCT_TYPE_NARROWED" if product else "SUM_TYPE_NARROWED"
         ctx.add(rule, f"{update.criterion} shrank from {len(old)} to {len(new)} subschemas")
     edges: dict[tuple[int, int], list[Difference]] = {}
-    closest: dict[int, Difference] = {}
+    closest: dict[int, tuple[tuple[bool, int], Difference]] = {}
     for i, writer_sub in enumerate(old):
         with ctx.at(original.criterion, str(i)):
             for j, reader_sub in enumerate(new):
@@ -279,14 +279,15 @@ def _combined(ctx: Context, original: CombinedNode, update: CombinedNode) -> Non
                     edges[(i, j)] = sub.diffs
                 else:
                     breaking = [d for d in sub.diffs if not d.compatible]
-                    if i not in closest or len(breaking) == 1:
-                        closest[i] = breaking[0]
+                    rank = (breaking[0].rule == "TYPE_CHANGED", len(breaking))
+                    if i not in closest or rank < closest[i][0]:
+                        closest[i] = (rank, breaking[0])
     matching = max_matching(set(edges), len(old))
     for pair in sorted(matching):
         ctx.extend(edges[pair])
     if len(matching) < min(len(old), len(new)):
         matched = {i for i, _ in matching}
-        hints = [closest[i] for i in range(len(old)) if i not in matched and i in closest]
+        hints = [closest[i][1] for i in range(len(old)) if i not in matched and i in closest]
         hint = (
             f" (closest: {hints[0].rule} at {hints[0].pointer}: {hints[0].message})"
             if hints

@@ -74,7 +74,9 @@ _KEYWORDS_BY_TYPE = {
 def load(schema: JsonSchema) -> Node:
     """The model of ``schema``, with ``$ref``s resolved through its registry."""
     loader = _Loader(schema.draft)
-    return loader.load(schema.contents, schema.registry.resolver_with_root(schema.resource))
+    root = loader.load(schema.contents, schema.registry.resolver_with_root(schema.resource))
+    loader.resolved[id(schema.contents)] = root  # "$ref": "#" is the root itself
+    return root
 
 
 class _Loader:
