@@ -258,7 +258,7 @@ class SchemaRegistry:
     ) -> Version:
         """Soft-delete one version, or remove a soft-deleted one for good."""
         self._require_writable(self.get_mode(subject, default_to_global=True), subject)
-        sv = self.get_version(subject, version, include_deleted=permanent)
+        sv = self.get_version(subject, version, include_deleted=version is not None)
         if permanent and not sv.deleted:
             raise VersionNotSoftDeletedError(
                 f"version {sv.version} of subject '{subject}' must be soft-deleted first",
