@@ -83,7 +83,10 @@ class JsonSchemaFormat:
         _check_metaschema(contents, draft)
         resource = draft.specification.create_resource(contents)
         registry = build_registry(resource, [_ref_doc(r) for r in references])
-        check_refs(resource, registry, [r.name for r in references])
+        try:
+            check_refs(resource, registry, [r.name for r in references])
+        except RecursionError:
+            raise InvalidSchemaError("schema nests too deeply to resolve its $refs") from None
         compiled = draft.validator_class(
             contents,
             registry=registry,
