@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
+from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]  # no py.typed
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 
@@ -31,10 +32,14 @@ class RefDoc:
     """The referenced schema's own references, registered too."""
 
 
+METASCHEMAS: Registry[Any] = REGISTRY
+"""The drafts' metaschemas, so a schema may ``$ref`` them."""
+
+
 def build_registry(root: Resource[Any], refs: Sequence[RefDoc]) -> Registry[Any]:
-    """A crawled registry holding every referenced schema, transitively, plus the root."""
+    """A crawled registry of the metaschemas, every referenced schema (transitively), the root."""
     base = root.id() or ""
-    registry: Registry[Any] = Registry()
+    registry: Registry[Any] = METASCHEMAS
     for doc in _flatten(refs, set()):
         for uri in _uris_for(doc, base):
             if uri not in registry:
