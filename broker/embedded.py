@@ -1,7 +1,7 @@
 """An in-process server on a background event loop, for tests, benchmarks and notebooks.
 
-    with EmbeddedServer(tmp_path) as server:
-        client = SchemaRegistryClient(server.address)
+with EmbeddedServer(tmp_path) as server:
+    client = SchemaRegistryClient(server.address)
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ def test_plain_install_imports_from_outside_the_repo(tmp_path: Path) -> None:
     )
     assert (target / "weir" / "sdk" / "py.typed").exists()
     assert (target / "weir" / "v1" / "registry_service_pb2.pyi").exists()
-    probe = "import weir.sdk, weir.v1.registry_service_pb2, weir.broker.server; print(weir.sdk.__file__)"
+    probe = "import weir.sdk, weir.v1.registry_service_pb2, weir.broker.server\n"
+    probe += "print(weir.sdk.__file__)"
     out = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=tmp_path,
