@@ -54,7 +54,10 @@ class Output:
 
     def result(self, data: Mapping[str, Any], text: str) -> None:
         """Print a command's result: ``data`` as JSON, or ``text`` as is."""
-        print(json.dumps(data, indent=2) if self.json else text, flush=True)
+        if self.json:
+            print(json.dumps(data, indent=2), flush=True)
+        elif text:  # an empty listing prints nothing, not a blank line
+            print(text, flush=True)
 
     def error(self, error: WeirError) -> int:
         """Print an error and return its exit code."""

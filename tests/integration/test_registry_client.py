@@ -14,9 +14,11 @@ from weir.sdk import (
     CompatibilityLevel,
     Mode,
     RegisteredSchema,
+    SchemaId,
     SchemaReference,
     SchemaRegistryClient,
     SchemaType,
+    Version,
 )
 
 
@@ -62,7 +64,7 @@ def client(server) -> Iterator[SchemaRegistryClient]:
 
 def test_register_is_idempotent_and_versions_grow(client: SchemaRegistryClient) -> None:
     first = client.register("orders-value", ORDER_V1, SchemaType.AVRO)
-    assert first == RegisteredSchema(1, 1)
+    assert first == RegisteredSchema(SchemaId(1), Version(1))
     assert client.register("orders-value", ORDER_V1, "avro") == first
     pretty = json.dumps(json.loads(ORDER_V1), indent=4)
     assert client.register("orders-value", pretty, SchemaType.AVRO) == first
@@ -70,7 +72,7 @@ def test_register_is_idempotent_and_versions_grow(client: SchemaRegistryClient) 
     assert second.version == 2
     assert second.id != first.id
     other = client.register("archive-value", ORDER_V1, SchemaType.AVRO)
-    assert other == RegisteredSchema(first.id, 1)
+    assert other == RegisteredSchema(first.id, Version(1))
 
 
 def test_reads_by_id_version_latest_and_lists(client: SchemaRegistryClient) -> None:
