@@ -157,7 +157,7 @@ class SchemaRegistryClient:
     def referenced_by(self, subject: str, version: int) -> list[SchemaId]:
         """Ids of live schemas whose references name this subject version."""
         request = rs.GetReferencedByRequest(
-            subject=shared.subject_arg(subject), version=shared.version_arg(version)["version"]
+            subject=shared.subject_arg(subject), version=shared.version_number(version)
         )
         return [SchemaId(i) for i in self._call(self._stub.GetReferencedBy, request).ids]
 

@@ -34,11 +34,8 @@ def enum_arg(kind: type[E], value: E | str) -> E:
     """A domain enum from an enum value or its name in any case."""
     if isinstance(value, kind):
         return value
-    if not isinstance(value, str):
-        raise InvalidArgumentError(
-            f"{kind.__name__} must be a {kind.__name__} or a string, not {type(value).__name__}"
-        )
-    return parse_enum(kind, value)
+    # parse_enum raises the kind's own error class (InvalidCompatibilityLevelError, ...).
+    return parse_enum(kind, value if isinstance(value, str) else repr(value))
 
 
 def subject_arg(subject: str) -> str:
@@ -59,6 +56,13 @@ def version_arg(version: VersionSelector) -> dict[str, Any]:
     return {"version": version}
 
 
+def version_number(version: int) -> int:
+    """An explicit version number (from 1); ``"latest"`` is not allowed here."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidVersionError(f"version {version!r} is not valid: use a positive integer")
+    return version
+
+
 def schema_input(
     schema_text: str, schema_type: SchemaType | str, references: Iterable[SchemaReference]
 ) -> rs.SchemaInput:
@@ -71,7 +75,7 @@ def schema_input(
             raise InvalidArgumentError(
                 f"reference {ref!r} is not a SchemaReference(name, subject, version)"
             )
-        version_arg(ref.version)
+        version_number(ref.version)
         refs.append(pb.SchemaReference(name=ref.name, subject=ref.subject, version=ref.version))
     return rs.SchemaInput(
         schema_type=to_proto(enum_arg(SchemaType, schema_type)),  # type: ignore[arg-type]

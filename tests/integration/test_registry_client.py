@@ -329,6 +329,17 @@ def test_bad_arguments_fail_before_sending(client: SchemaRegistryClient) -> None
         client.register(
             "x", ORDER_V1, SchemaType.AVRO, [SchemaReference("acme.Money", "money-value", 0)]
         )
+    with pytest.raises(errors.InvalidVersionError):
+        client.register(
+            "x",
+            ORDER_V1,
+            SchemaType.AVRO,
+            [SchemaReference("a", "b", "latest")],  # type: ignore[arg-type]
+        )
+    with pytest.raises(errors.InvalidVersionError):
+        client.referenced_by("orders-value", "latest")  # type: ignore[arg-type]
+    with pytest.raises(errors.InvalidCompatibilityLevelError):
+        client.set_compatibility(7)  # type: ignore[arg-type]
 
 
 def test_unreachable_server_is_unavailable() -> None:
