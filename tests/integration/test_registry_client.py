@@ -152,11 +152,7 @@ def test_soft_and_permanent_delete(client: SchemaRegistryClient) -> None:
     deleted = client.get_version("orders-value", 1, include_deleted=True)
     assert deleted.deleted
     assert client.get_schema(one.id).text == ORDER_V1  # ids stay readable
-    # Confluent answers VERSION_SOFT_DELETED here; the server currently says VERSION_NOT_FOUND
-    # (its soft-delete path reads the version without deleted ones). Both name the cause.
-    with pytest.raises(
-        (errors.VersionSoftDeletedError, errors.VersionNotFoundError), match="soft-deleted"
-    ):
+    with pytest.raises(errors.VersionSoftDeletedError, match="soft-deleted"):  # Confluent 40406
         client.delete_version("orders-value", 1)
     assert client.delete_version("orders-value", 1, permanent=True) == 1
     assert client.list_versions("orders-value", include_deleted=True) == [2]
