@@ -11,7 +11,10 @@ these attributes, never the message text.
     │   ├── InvalidCompatibilityLevelError
     │   ├── InvalidVersionError
     │   ├── InvalidModeError
-    │   └── InvalidRecordError
+    │   ├── InvalidRecordError
+    │   ├── RecordTooLargeError
+    │   ├── InvalidRequestSizeError
+    │   └── InvalidConfigError
     ├── NotFoundError                  NOT_FOUND
     │   ├── SubjectNotFoundError
     │   ├── VersionNotFoundError
@@ -19,13 +22,21 @@ these attributes, never the message text.
     │   ├── SubjectSoftDeletedError
     │   ├── VersionSoftDeletedError
     │   ├── CompatibilityNotConfiguredError
-    │   └── ModeNotConfiguredError
+    │   ├── ModeNotConfiguredError
+    │   ├── TopicNotFoundError
+    │   └── PartitionNotFoundError
+    ├── TopicAlreadyExistsError        ALREADY_EXISTS
+    ├── OffsetOutOfRangeError          OUT_OF_RANGE
     ├── FailedPreconditionError        FAILED_PRECONDITION
     │   ├── SubjectNotSoftDeletedError
     │   ├── VersionNotSoftDeletedError
     │   ├── ReferenceExistsError
-    │   └── OperationNotPermittedError
+    │   ├── OperationNotPermittedError
+    │   ├── OutOfOrderSequenceError
+    │   └── ProducerFencedError
     ├── IncompatibleSchemaError        FAILED_PRECONDITION (reason INCOMPATIBLE_SCHEMA)
+    ├── StorageFullError               RESOURCE_EXHAUSTED, retriable
+    ├── CorruptDataError               DATA_LOSS
     └── UnavailableError               UNAVAILABLE, retriable
 
 ``error_class(reason)`` finds the class for a reason, built from the subclasses themselves.
@@ -104,6 +115,24 @@ class InvalidRecordError(InvalidArgumentError):
     reason = "INVALID_RECORD"
 
 
+class RecordTooLargeError(InvalidArgumentError):
+    """A record exceeds the topic's max.message.bytes."""
+
+    reason = "RECORD_TOO_LARGE"
+
+
+class InvalidRequestSizeError(InvalidArgumentError):
+    """A request is empty, or over the maximum request size or record count."""
+
+    reason = "INVALID_REQUEST_SIZE"
+
+
+class InvalidConfigError(InvalidArgumentError):
+    """A config key is unknown or its value is invalid."""
+
+    reason = "INVALID_CONFIG"
+
+
 class NotFoundError(WeirError):
     """Something named in the request does not exist."""
 
@@ -153,6 +182,32 @@ class ModeNotConfiguredError(NotFoundError):
     reason = "MODE_NOT_CONFIGURED"
 
 
+class TopicNotFoundError(NotFoundError):
+    """The topic does not exist."""
+
+    reason = "TOPIC_NOT_FOUND"
+
+
+class PartitionNotFoundError(NotFoundError):
+    """The topic has no such partition."""
+
+    reason = "PARTITION_NOT_FOUND"
+
+
+class TopicAlreadyExistsError(WeirError):
+    """A topic with that name already exists."""
+
+    reason = "TOPIC_ALREADY_EXISTS"
+    grpc_code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class OffsetOutOfRangeError(WeirError):
+    """The offset is outside [log start, log end]; metadata carries both."""
+
+    reason = "OFFSET_OUT_OF_RANGE"
+    grpc_code = grpc.StatusCode.OUT_OF_RANGE
+
+
 class FailedPreconditionError(WeirError):
     """The request is well formed but the current state forbids it."""
 
@@ -184,10 +239,37 @@ class OperationNotPermittedError(FailedPreconditionError):
     reason = "OPERATION_NOT_PERMITTED"
 
 
+class OutOfOrderSequenceError(FailedPreconditionError):
+    """An idempotent producer's sequence skipped ahead of the next expected one."""
+
+    reason = "OUT_OF_ORDER_SEQUENCE"
+
+
+class ProducerFencedError(FailedPreconditionError):
+    """A newer epoch of the producer id exists."""
+
+    reason = "PRODUCER_FENCED"
+
+
 class IncompatibleSchemaError(FailedPreconditionError):
     """The schema breaks the subject's compatibility level."""
 
     reason = "INCOMPATIBLE_SCHEMA"
+
+
+class StorageFullError(WeirError):
+    """The disk is full or a storage limit was hit."""
+
+    reason = "STORAGE_FULL"
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    retriable = True
+
+
+class CorruptDataError(WeirError):
+    """Stored data failed its checksum."""
+
+    reason = "CORRUPT_DATA"
+    grpc_code = grpc.StatusCode.DATA_LOSS
 
 
 class UnavailableError(WeirError):
