@@ -1,0 +1,1 @@
+"""Confluent-compatible Schema Registry REST API over the same SchemaRegistry as gRPC."""
