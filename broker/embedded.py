@@ -47,13 +47,17 @@ class EmbeddedServer(LoopThread):
         super().__init__()
         self.data_dir = data_dir
         try:
-            config = ServerConfig(data_dir=data_dir, grpc_address=grpc_address)
+            config = ServerConfig(
+                data_dir=data_dir, grpc_address=grpc_address, http_address="127.0.0.1:0"
+            )
             self.server: WeirServer = self.call(create_server(config))
         except BaseException:
             self.close()
             raise
         self.address = f"127.0.0.1:{self.server.port}"
         """HOST:PORT to connect to."""
+        self.http_url = f"http://127.0.0.1:{self.server.http_port}"
+        """Base URL of the Confluent-compatible REST API."""
 
     def stop(self) -> None:
         """Stop the server and its loop."""

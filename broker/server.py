@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from weir.core.config import ServerConfig
 from weir.core.errors import UnavailableError
+from weir.registry.rest.server import HttpServer, start_http_server
 from weir.registry.service import SchemaRegistry
 from weir.registry.servicer import RegistryServicer
 from weir.registry.store import FileRegistryStore
@@ -39,10 +40,18 @@ class WeirServer:
     """The schema registry behind RegistryService."""
     health: health_aio.HealthServicer
     """The grpc health servicer, set to NOT_SERVING on shutdown."""
+    http: HttpServer
+    """The REST API server on the same event loop."""
+
+    @property
+    def http_port(self) -> int:
+        """The bound HTTP port."""
+        return self.http.port
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop accepting calls, let in-flight ones finish, then close storage."""
         await self.health.enter_graceful_shutdown()
+        await self.http.stop()
         await self.grpc_server.stop(grace_s)
         self.registry.close()
 
@@ -67,6 +76,11 @@ async def create_server(config: ServerConfig) -> WeirServer:
     except RuntimeError as e:
         registry.close()
         raise UnavailableError(f"cannot bind gRPC on {config.grpc_address}: {e}") from None
+    try:
+        http = await start_http_server(registry, config.http_address)
+    except UnavailableError:
+        registry.close()
+        raise
     await server.start()
     log.info("weir serving gRPC on port %d, data in %s", port, config.data_dir)
-    return WeirServer(server, port, registry, health_servicer)
+    return WeirServer(server, port, registry, health_servicer, http)

@@ -27,6 +27,8 @@ class ServerConfig:
     """Where the server keeps its data."""
     grpc_address: str = "127.0.0.1:50051"
     """HOST:PORT for gRPC; port 0 picks a free port."""
+    http_address: str = "127.0.0.1:8081"
+    """HOST:PORT for the Confluent-compatible REST API; port 0 picks a free port."""
     shutdown_grace_ms: int = 5000
     """How long in-flight RPCs get to finish on shutdown."""
 

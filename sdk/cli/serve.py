@@ -35,6 +35,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--grpc", metavar="HOST:PORT", help="gRPC address (default 127.0.0.1:50051)"
     )
+    parser.add_argument(
+        "--http", metavar="HOST:PORT", help="REST API address (default 127.0.0.1:8081)"
+    )
     parser.add_argument("--config", type=Path, help="TOML config file; WEIR_* env vars also apply")
     parser.set_defaults(run=run)
 
@@ -46,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         config = load_config(
-            args.config, overrides={"data_dir": args.data_dir, "grpc_address": args.grpc}
+            args.config,
+            overrides={
+                "data_dir": args.data_dir,
+                "grpc_address": args.grpc,
+                "http_address": args.http,
+            },
         )
         return asyncio.run(_serve(config))
     except WeirError as e:
@@ -58,6 +66,10 @@ async def _serve(config: Any) -> int:
     server = await create_server(config)
     print(
         f"weir: serving gRPC on {config.grpc_address.rsplit(':', 1)[0]}:{server.port}", flush=True
+    )
+    print(
+        f"weir: serving HTTP on {config.http_address.rsplit(':', 1)[0]}:{server.http_port}",
+        flush=True,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
