@@ -56,6 +56,7 @@ class SchemaRegistry:
         self._state.replay(store.load())
         self._parsed: dict[SchemaId, ParsedSchema] = {}
         self._validators: dict[SchemaId, RecordValidator] = {}
+        self._membership: dict[tuple[str, int], Version | None] = {}
 
     def close(self) -> None:
         """Close the store."""
@@ -144,6 +145,15 @@ class SchemaRegistry:
                 and any(r.subject == subject and r.version == version for r in sv.schema.references)
             }
         )
+
+    def version_of(self, subject: str, schema_id: int) -> Version | None:
+        """The latest live version of ``subject`` holding ``schema_id``, or None (cached)."""
+        key = (subject, schema_id)
+        if key not in self._membership:
+            versions = self._state.subjects.get(Subject(subject), {})
+            live = [v for v, sv in versions.items() if sv.schema.id == schema_id and not sv.deleted]
+            self._membership[key] = max(live, default=None)
+        return self._membership[key]
 
     def parsed(self, schema_id: int) -> ParsedSchema:
         """The parsed schema for an id, built once."""
@@ -327,6 +337,7 @@ class SchemaRegistry:
     def _write(self, record: StoreRecord) -> None:
         self._store.append(record)
         self._state.apply(record)
+        self._membership.clear()
 
     def _delete(self, sv: SubjectVersion, permanent: bool) -> None:
         key = version_key(sv.subject, sv.version)

@@ -51,6 +51,11 @@ class AvroSchema(ParsedSchema):
         """Compact JSON with full names and a fixed key order; keeps docs, defaults, props."""
         return self._canonical
 
+    def record_name(self, message_indexes: Sequence[int] = ()) -> str | None:
+        """The full name of the top-level named type."""
+        name = self.tree.get("name") if isinstance(self.tree, dict) else None
+        return name if isinstance(name, str) else None
+
     def resolve(self, node: Any) -> Any:
         """The definition behind a named-type reference; other nodes are returned unchanged."""
         if isinstance(node, str) and node in self.named:
@@ -78,18 +83,21 @@ class AvroValidator:
         except EOFError:
             raise InvalidRecordError(
                 f"Avro decode failed: the payload ended early ({len(payload)} bytes);"
-                " the record is truncated or was written with another schema"
+                " the record is truncated or was written with another schema",
+                metadata={"rule": "truncated"},
             ) from None
         except Exception as exc:  # fastavro raises many types for corrupt input
             raise InvalidRecordError(
                 f"Avro decode failed: {type(exc).__name__}: {exc};"
-                " the payload does not match the schema"
+                " the payload does not match the schema",
+                metadata={"rule": "decode"},
             ) from None
         left = len(payload) - stream.tell()
         if left:
             raise InvalidRecordError(
                 f"Avro decode failed: {left} trailing bytes after the record;"
-                " the payload holds more than one record or was written with another schema"
+                " the payload holds more than one record or was written with another schema",
+                metadata={"rule": "trailing-bytes"},
             )
 
 

@@ -63,6 +63,14 @@ class ParsedSchema(ABC):
     def validator(self) -> RecordValidator:
         """Build the record validator. Callers cache it; it may be costly."""
 
+    def record_name(self, message_indexes: Sequence[int] = ()) -> str | None:
+        """The fully qualified record name, for the record subject-name strategies.
+
+        Avro: the top-level named type; protobuf: the message picked by the index path;
+        JSON Schema: its ``title``. None when the schema has no such name.
+        """
+        return None
+
 
 class SchemaFormat(Protocol):
     """One schema language."""

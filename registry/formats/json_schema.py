@@ -58,6 +58,11 @@ class JsonSchema(ParsedSchema):
         """Compact JSON with sorted keys: stable under whitespace, key order and EOLs."""
         return self.canonical_text
 
+    def record_name(self, message_indexes: Sequence[int] = ()) -> str | None:
+        """The schema's ``title``, as Confluent's record strategies use it."""
+        title = self.contents.get("title") if isinstance(self.contents, dict) else None
+        return title if isinstance(title, str) else None
+
     def validator(self) -> RecordValidator:
         """A record validator that reuses the compiled jsonschema validator."""
         return JsonRecordValidator(self.compiled)

@@ -55,6 +55,17 @@ class ProtobufSchema(ParsedSchema):
         """The ``package`` declaration ('' when there is none)."""
         return self.file.package
 
+    def record_name(self, message_indexes: Sequence[int] = ()) -> str | None:
+        """The full name of the message picked by the index path (first message for ())."""
+        names: list[str] = [self.file.package] if self.file.package else []
+        messages = self.file.message_type
+        for index in message_indexes or (0,):
+            if index >= len(messages):
+                return None
+            names.append(messages[index].name)
+            messages = messages[index].nested_type
+        return ".".join(names)
+
     def validator(self) -> RecordValidator:
         """Build message classes in a private pool; payloads are picked by message index."""
         return ProtobufValidator(self.files)

@@ -26,7 +26,7 @@ from weir.v1 import errors_pb2 as weir_dot_v1_dot_errors__pb2
 from weir.v1 import log_pb2 as weir_dot_v1_dot_log__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19weir/v1/log_service.proto\x12\x07weir.v1\x1a\x14weir/v1/errors.proto\x1a\x11weir/v1/log.proto\"/\n\x13InitProducerRequest\x12\x18\n\x10transactional_id\x18\x01 \x01(\t\"C\n\x14InitProducerResponse\x12\x13\n\x0bproducer_id\x18\x01 \x01(\x03\x12\x16\n\x0eproducer_epoch\x18\x02 \x01(\x05\"m\n\x0cProduceBatch\x12\x16\n\tpartition\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12 \n\x07records\x18\x02 \x03(\x0b\x32\x0f.weir.v1.Record\x12\x15\n\rbase_sequence\x18\x03 \x01(\x05\x42\x0c\n\n_partition\"\x91\x01\n\x0eProduceRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12&\n\x07\x62\x61tches\x18\x02 \x03(\x0b\x32\x15.weir.v1.ProduceBatch\x12\x1b\n\x04\x61\x63ks\x18\x03 \x01(\x0e\x32\r.weir.v1.Acks\x12\x13\n\x0bproducer_id\x18\x04 \x01(\x03\x12\x16\n\x0eproducer_epoch\x18\x05 \x01(\x05\"\xad\x01\n\x0b\x42\x61tchResult\x12\x11\n\tpartition\x18\x01 \x01(\x05\x12\x13\n\x0b\x62\x61se_offset\x18\x02 \x01(\x03\x12\x10\n\x08\x61ppended\x18\x03 \x01(\x05\x12$\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x14.weir.v1.RecordError\x12\x11\n\tduplicate\x18\x05 \x01(\x08\x12\x1a\n\x12log_append_time_ms\x18\x06 \x01(\x03\x12\x0f\n\x07offsets\x18\x07 \x03(\x03\"8\n\x0fProduceResponse\x12%\n\x07results\x18\x01 \x03(\x0b\x32\x14.weir.v1.BatchResult\"T\n\x14ProduceStreamRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\x03\x12(\n\x07request\x18\x02 \x01(\x0b\x32\x17.weir.v1.ProduceRequest\"\x9a\x01\n\x15ProduceStreamResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\x03\x12*\n\x08response\x18\x02 \x01(\x0b\x32\x18.weir.v1.ProduceResponse\x12*\n\x0c\x65rror_reason\x18\x03 \x01(\x0e\x32\x14.weir.v1.ErrorReason\x12\x15\n\rerror_message\x18\x04 \x01(\t\"U\n\x0e\x46\x65tchPartition\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x11\n\tmax_bytes\x18\x04 \x01(\x05\"v\n\x0c\x46\x65tchRequest\x12+\n\npartitions\x18\x01 \x03(\x0b\x32\x17.weir.v1.FetchPartition\x12\x13\n\x0bmax_wait_ms\x18\x02 \x01(\x05\x12\x11\n\tmin_bytes\x18\x03 \x01(\x05\x12\x11\n\tmax_bytes\x18\x04 \x01(\x05\"\xd1\x01\n\x10PartitionRecords\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12&\n\x07records\x18\x03 \x03(\x0b\x32\x15.weir.v1.StoredRecord\x12\x18\n\x10log_start_offset\x18\x04 \x01(\x03\x12\x16\n\x0elog_end_offset\x18\x05 \x01(\x03\x12*\n\x0c\x65rror_reason\x18\x06 \x01(\x0e\x32\x14.weir.v1.ErrorReason\x12\x15\n\rerror_message\x18\x07 \x01(\t\">\n\rFetchResponse\x12-\n\npartitions\x18\x01 \x03(\x0b\x32\x19.weir.v1.PartitionRecords\"|\n\x12ListOffsetsRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12\x12\n\x08\x65\x61rliest\x18\x03 \x01(\x08H\x00\x12\x10\n\x06latest\x18\x04 \x01(\x08H\x00\x12\x16\n\x0ctimestamp_ms\x18\x05 \x01(\x03H\x00\x42\x06\n\x04spec\"}\n\x13ListOffsetsResponse\x12\x13\n\x06offset\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0ctimestamp_ms\x18\x02 \x01(\x03\x12\x18\n\x10log_start_offset\x18\x03 \x01(\x03\x12\x16\n\x0elog_end_offset\x18\x04 \x01(\x03\x42\t\n\x07_offset2\xf7\x02\n\nLogService\x12K\n\x0cInitProducer\x12\x1c.weir.v1.InitProducerRequest\x1a\x1d.weir.v1.InitProducerResponse\x12<\n\x07Produce\x12\x17.weir.v1.ProduceRequest\x1a\x18.weir.v1.ProduceResponse\x12R\n\rProduceStream\x12\x1d.weir.v1.ProduceStreamRequest\x1a\x1e.weir.v1.ProduceStreamResponse(\x01\x30\x01\x12;\n\x05\x46\x65tch\x12\x15.weir.v1.FetchRequest\x1a\x16.weir.v1.FetchResponse\"\x03\x90\x02\x01\x12M\n\x0bListOffsets\x12\x1b.weir.v1.ListOffsetsRequest\x1a\x1c.weir.v1.ListOffsetsResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19weir/v1/log_service.proto\x12\x07weir.v1\x1a\x14weir/v1/errors.proto\x1a\x11weir/v1/log.proto\"/\n\x13InitProducerRequest\x12\x18\n\x10transactional_id\x18\x01 \x01(\t\"C\n\x14InitProducerResponse\x12\x13\n\x0bproducer_id\x18\x01 \x01(\x03\x12\x16\n\x0eproducer_epoch\x18\x02 \x01(\x05\"m\n\x0cProduceBatch\x12\x16\n\tpartition\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12 \n\x07records\x18\x02 \x03(\x0b\x32\x0f.weir.v1.Record\x12\x15\n\rbase_sequence\x18\x03 \x01(\x05\x42\x0c\n\n_partition\"\x91\x01\n\x0eProduceRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12&\n\x07\x62\x61tches\x18\x02 \x03(\x0b\x32\x15.weir.v1.ProduceBatch\x12\x1b\n\x04\x61\x63ks\x18\x03 \x01(\x0e\x32\r.weir.v1.Acks\x12\x13\n\x0bproducer_id\x18\x04 \x01(\x03\x12\x16\n\x0eproducer_epoch\x18\x05 \x01(\x05\"\xc8\x01\n\x0b\x42\x61tchResult\x12\x13\n\x0b\x62\x61tch_index\x18\x01 \x01(\x05\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12\x13\n\x0b\x62\x61se_offset\x18\x03 \x01(\x03\x12\x16\n\x0erecord_indexes\x18\x04 \x03(\x05\x12\x0f\n\x07offsets\x18\x05 \x03(\x03\x12$\n\x06\x65rrors\x18\x06 \x03(\x0b\x32\x14.weir.v1.RecordError\x12\x11\n\tduplicate\x18\x07 \x01(\x08\x12\x1a\n\x12log_append_time_ms\x18\x08 \x01(\x03\"8\n\x0fProduceResponse\x12%\n\x07results\x18\x01 \x03(\x0b\x32\x14.weir.v1.BatchResult\"T\n\x14ProduceStreamRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\x03\x12(\n\x07request\x18\x02 \x01(\x0b\x32\x17.weir.v1.ProduceRequest\"\x9a\x01\n\x15ProduceStreamResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\x03\x12*\n\x08response\x18\x02 \x01(\x0b\x32\x18.weir.v1.ProduceResponse\x12*\n\x0c\x65rror_reason\x18\x03 \x01(\x0e\x32\x14.weir.v1.ErrorReason\x12\x15\n\rerror_message\x18\x04 \x01(\t\"U\n\x0e\x46\x65tchPartition\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x11\n\tmax_bytes\x18\x04 \x01(\x05\"v\n\x0c\x46\x65tchRequest\x12+\n\npartitions\x18\x01 \x03(\x0b\x32\x17.weir.v1.FetchPartition\x12\x13\n\x0bmax_wait_ms\x18\x02 \x01(\x05\x12\x11\n\tmin_bytes\x18\x03 \x01(\x05\x12\x11\n\tmax_bytes\x18\x04 \x01(\x05\"\xd1\x01\n\x10PartitionRecords\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12&\n\x07records\x18\x03 \x03(\x0b\x32\x15.weir.v1.StoredRecord\x12\x18\n\x10log_start_offset\x18\x04 \x01(\x03\x12\x16\n\x0elog_end_offset\x18\x05 \x01(\x03\x12*\n\x0c\x65rror_reason\x18\x06 \x01(\x0e\x32\x14.weir.v1.ErrorReason\x12\x15\n\rerror_message\x18\x07 \x01(\t\">\n\rFetchResponse\x12-\n\npartitions\x18\x01 \x03(\x0b\x32\x19.weir.v1.PartitionRecords\"|\n\x12ListOffsetsRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\x05\x12\x12\n\x08\x65\x61rliest\x18\x03 \x01(\x08H\x00\x12\x10\n\x06latest\x18\x04 \x01(\x08H\x00\x12\x16\n\x0ctimestamp_ms\x18\x05 \x01(\x03H\x00\x42\x06\n\x04spec\"}\n\x13ListOffsetsResponse\x12\x13\n\x06offset\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0ctimestamp_ms\x18\x02 \x01(\x03\x12\x18\n\x10log_start_offset\x18\x03 \x01(\x03\x12\x16\n\x0elog_end_offset\x18\x04 \x01(\x03\x42\t\n\x07_offset2\xf7\x02\n\nLogService\x12K\n\x0cInitProducer\x12\x1c.weir.v1.InitProducerRequest\x1a\x1d.weir.v1.InitProducerResponse\x12<\n\x07Produce\x12\x17.weir.v1.ProduceRequest\x1a\x18.weir.v1.ProduceResponse\x12R\n\rProduceStream\x12\x1d.weir.v1.ProduceStreamRequest\x1a\x1e.weir.v1.ProduceStreamResponse(\x01\x30\x01\x12;\n\x05\x46\x65tch\x12\x15.weir.v1.FetchRequest\x1a\x16.weir.v1.FetchResponse\"\x03\x90\x02\x01\x12M\n\x0bListOffsets\x12\x1b.weir.v1.ListOffsetsRequest\x1a\x1c.weir.v1.ListOffsetsResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,25 +46,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRODUCEREQUEST']._serialized_start=309
   _globals['_PRODUCEREQUEST']._serialized_end=454
   _globals['_BATCHRESULT']._serialized_start=457
-  _globals['_BATCHRESULT']._serialized_end=630
-  _globals['_PRODUCERESPONSE']._serialized_start=632
-  _globals['_PRODUCERESPONSE']._serialized_end=688
-  _globals['_PRODUCESTREAMREQUEST']._serialized_start=690
-  _globals['_PRODUCESTREAMREQUEST']._serialized_end=774
-  _globals['_PRODUCESTREAMRESPONSE']._serialized_start=777
-  _globals['_PRODUCESTREAMRESPONSE']._serialized_end=931
-  _globals['_FETCHPARTITION']._serialized_start=933
-  _globals['_FETCHPARTITION']._serialized_end=1018
-  _globals['_FETCHREQUEST']._serialized_start=1020
-  _globals['_FETCHREQUEST']._serialized_end=1138
-  _globals['_PARTITIONRECORDS']._serialized_start=1141
-  _globals['_PARTITIONRECORDS']._serialized_end=1350
-  _globals['_FETCHRESPONSE']._serialized_start=1352
-  _globals['_FETCHRESPONSE']._serialized_end=1414
-  _globals['_LISTOFFSETSREQUEST']._serialized_start=1416
-  _globals['_LISTOFFSETSREQUEST']._serialized_end=1540
-  _globals['_LISTOFFSETSRESPONSE']._serialized_start=1542
-  _globals['_LISTOFFSETSRESPONSE']._serialized_end=1667
-  _globals['_LOGSERVICE']._serialized_start=1670
-  _globals['_LOGSERVICE']._serialized_end=2045
+  _globals['_BATCHRESULT']._serialized_end=657
+  _globals['_PRODUCERESPONSE']._serialized_start=659
+  _globals['_PRODUCERESPONSE']._serialized_end=715
+  _globals['_PRODUCESTREAMREQUEST']._serialized_start=717
+  _globals['_PRODUCESTREAMREQUEST']._serialized_end=801
+  _globals['_PRODUCESTREAMRESPONSE']._serialized_start=804
+  _globals['_PRODUCESTREAMRESPONSE']._serialized_end=958
+  _globals['_FETCHPARTITION']._serialized_start=960
+  _globals['_FETCHPARTITION']._serialized_end=1045
+  _globals['_FETCHREQUEST']._serialized_start=1047
+  _globals['_FETCHREQUEST']._serialized_end=1165
+  _globals['_PARTITIONRECORDS']._serialized_start=1168
+  _globals['_PARTITIONRECORDS']._serialized_end=1377
+  _globals['_FETCHRESPONSE']._serialized_start=1379
+  _globals['_FETCHRESPONSE']._serialized_end=1441
+  _globals['_LISTOFFSETSREQUEST']._serialized_start=1443
+  _globals['_LISTOFFSETSREQUEST']._serialized_end=1567
+  _globals['_LISTOFFSETSRESPONSE']._serialized_start=1569
+  _globals['_LISTOFFSETSRESPONSE']._serialized_end=1694
+  _globals['_LOGSERVICE']._serialized_start=1697
+  _globals['_LOGSERVICE']._serialized_end=2072
 # @@protoc_insertion_point(module_scope)

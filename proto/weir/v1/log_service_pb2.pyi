@@ -47,22 +47,24 @@ class ProduceRequest(_message.Message):
     def __init__(self, topic: _Optional[str] = ..., batches: _Optional[_Iterable[_Union[ProduceBatch, _Mapping]]] = ..., acks: _Optional[_Union[_log_pb2.Acks, str]] = ..., producer_id: _Optional[int] = ..., producer_epoch: _Optional[int] = ...) -> None: ...
 
 class BatchResult(_message.Message):
-    __slots__ = ("partition", "base_offset", "appended", "errors", "duplicate", "log_append_time_ms", "offsets")
+    __slots__ = ("batch_index", "partition", "base_offset", "record_indexes", "offsets", "errors", "duplicate", "log_append_time_ms")
+    BATCH_INDEX_FIELD_NUMBER: _ClassVar[int]
     PARTITION_FIELD_NUMBER: _ClassVar[int]
     BASE_OFFSET_FIELD_NUMBER: _ClassVar[int]
-    APPENDED_FIELD_NUMBER: _ClassVar[int]
+    RECORD_INDEXES_FIELD_NUMBER: _ClassVar[int]
+    OFFSETS_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     LOG_APPEND_TIME_MS_FIELD_NUMBER: _ClassVar[int]
-    OFFSETS_FIELD_NUMBER: _ClassVar[int]
+    batch_index: int
     partition: int
     base_offset: int
-    appended: int
+    record_indexes: _containers.RepeatedScalarFieldContainer[int]
+    offsets: _containers.RepeatedScalarFieldContainer[int]
     errors: _containers.RepeatedCompositeFieldContainer[_log_pb2.RecordError]
     duplicate: bool
     log_append_time_ms: int
-    offsets: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, partition: _Optional[int] = ..., base_offset: _Optional[int] = ..., appended: _Optional[int] = ..., errors: _Optional[_Iterable[_Union[_log_pb2.RecordError, _Mapping]]] = ..., duplicate: _Optional[bool] = ..., log_append_time_ms: _Optional[int] = ..., offsets: _Optional[_Iterable[int]] = ...) -> None: ...
+    def __init__(self, batch_index: _Optional[int] = ..., partition: _Optional[int] = ..., base_offset: _Optional[int] = ..., record_indexes: _Optional[_Iterable[int]] = ..., offsets: _Optional[_Iterable[int]] = ..., errors: _Optional[_Iterable[_Union[_log_pb2.RecordError, _Mapping]]] = ..., duplicate: _Optional[bool] = ..., log_append_time_ms: _Optional[int] = ...) -> None: ...
 
 class ProduceResponse(_message.Message):
     __slots__ = ("results",)

@@ -1,0 +1,184 @@
+"""The produce gate: every record's key and value checked against the registry.
+
+For each field the topic's mode decides: ``none`` passes bytes through, ``id`` checks that
+the framed schema id is a live version of the field's subject, ``strict`` also decodes the
+payload with the compiled validator for that id. Subjects come from the naming strategy:
+``topic`` -> ``<topic>-value``, ``record`` -> the record's full name, ``topic_record`` ->
+``<topic>-<full name>``. A refusal names the record, subject, version, field path and rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weir.broker.log.api import NewRecord
+from weir.broker.topics import Topic
+from weir.core.errors import InvalidRecordError, RecordTooLargeError, WeirError
+from weir.core.framing import parse_header, parse_protobuf_indexes
+from weir.core.types import SchemaType
+from weir.registry.service import SchemaRegistry
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    """A record as a producer sent it."""
+
+    key: bytes | None
+    """The key, or None."""
+    value: bytes | None
+    """The value, or None for a tombstone."""
+    headers: tuple[tuple[str, bytes], ...] = ()
+    """Ordered headers."""
+    timestamp_ms: int | None = None
+    """CreateTime, or None for now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why one record was refused."""
+
+    index: int
+    """The record's index in its batch."""
+    error: WeirError
+    """The error, with reason and message."""
+    subject: str = ""
+    """The subject tried."""
+    version: int = 0
+    """The subject version tried, when known."""
+    field_path: str = ""
+    """Where in the payload, when known."""
+    rule: str = ""
+    """The rule that failed."""
+
+
+class Refused(Exception):
+    """Raised by RecordGate.check; carries the Refusal."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.error.message)
+        self.refusal = refusal
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    schema_id: int
+    version: int
+
+
+_UNCHECKED = _Checked(0, 0)
+
+
+class RecordGate:
+    """Validates records for topics against one SchemaRegistry."""
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        self.registry = registry
+
+    def check(self, topic: Topic, index: int, record: InboundRecord, now_ms: int) -> NewRecord:
+        """The record to append, or raise Refused."""
+        config = topic.config
+        size = len(record.key or b"") + len(record.value or b"")
+        size += sum(len(k) + len(v) for k, v in record.headers)
+        if size > config.max_message_bytes:
+            raise Refused(
+                Refusal(
+                    index,
+                    RecordTooLargeError(
+                        f"record {index} is {size} bytes, over max.message.bytes="
+                        f"{config.max_message_bytes} of topic '{topic.name}'",
+                        metadata={"index": str(index)},
+                    ),
+                    rule="max.message.bytes",
+                )
+            )
+        key = self._field(topic, index, "key", record.key, config.key_schema_validation)
+        value = self._field(topic, index, "value", record.value, config.value_schema_validation)
+        use_append_time = config.message_timestamp_type == "LogAppendTime"
+        timestamp = (
+            now_ms if use_append_time or record.timestamp_ms is None else record.timestamp_ms
+        )
+        return NewRecord(
+            value=record.value,
+            key=record.key,
+            headers=record.headers,
+            timestamp_ms=timestamp,
+            key_schema_id=key.schema_id,
+            value_schema_id=value.schema_id,
+            value_schema_version=value.version,
+        )
+
+    def _field(
+        self, topic: Topic, index: int, part: str, data: bytes | None, mode: str
+    ) -> _Checked:
+        if mode == "none" or data is None:
+            return _UNCHECKED
+        subject = ""
+        version = 0
+        try:
+            schema_id = parse_header(data)
+            indexes: tuple[int, ...] = ()
+            start = 5
+            if self._schema_type(schema_id, topic, part) == SchemaType.PROTOBUF:
+                indexes, start = parse_protobuf_indexes(data)
+            subject = self._subject(topic, part, schema_id, indexes)
+            version = self._version(subject, schema_id, part)
+            if mode == "strict":
+                self.registry.validator(schema_id).validate(data[start:], indexes)
+            return _Checked(schema_id, version)
+        except WeirError as e:
+            raise Refused(
+                _refusal(index, topic, part, subject=subject, version=version, error=e)
+            ) from None
+
+    def _schema_type(self, schema_id: int, topic: Topic, part: str) -> SchemaType:
+        try:
+            return self.registry.get_schema(schema_id).schema_type
+        except WeirError:
+            raise InvalidRecordError(
+                f"{part} schema id {schema_id} is not registered; register the schema before "
+                f"producing to '{topic.name}'",
+                metadata={"rule": "unknown-schema-id"},
+            ) from None
+
+    def _subject(self, topic: Topic, part: str, schema_id: int, indexes: tuple[int, ...]) -> str:
+        config = topic.config
+        strategy = (
+            config.key_subject_name_strategy
+            if part == "key"
+            else config.value_subject_name_strategy
+        )
+        if strategy == "topic":
+            return f"{topic.name}-{part}"
+        name = self.registry.parsed(schema_id).record_name(indexes)
+        if not name:
+            raise InvalidRecordError(
+                f"schema id {schema_id} has no record name, which the {strategy} subject-name "
+                f"strategy of '{topic.name}' needs",
+                metadata={"rule": "subject-name-strategy"},
+            )
+        return name if strategy == "record" else f"{topic.name}-{name}"
+
+    def _version(self, subject: str, schema_id: int, part: str) -> int:
+        version = self.registry.version_of(subject, schema_id)
+        if version is None:
+            raise InvalidRecordError(
+                f"{part} schema id {schema_id} is not a live version of subject '{subject}'; "
+                f"register it under '{subject}' first",
+                metadata={"rule": "subject-membership"},
+            )
+        return version
+
+
+def _refusal(
+    index: int, topic: Topic, part: str, *, subject: str, version: int, error: WeirError
+) -> Refusal:
+    where = f"subject '{subject}' version {version}" if version else f"subject '{subject}'"
+    if not subject:
+        where = f"topic '{topic.name}'"
+    path = error.metadata.get("path", error.metadata.get("field", ""))
+    rule = error.metadata.get("rule", error.reason)
+    message = f"record {index} {part} refused against {where}: {error.message}"
+    wrapped = type(error)(
+        message, metadata={**error.metadata, "index": str(index), "subject": subject}
+    )
+    return Refusal(index, wrapped, subject, version, path, rule)

@@ -1,0 +1,225 @@
+"""The produce path: resolve the topic, gate every record, apply on.invalid, partition, append.
+
+``on.invalid`` decides what a refused record does: ``reject`` fails the whole request and
+appends nothing; ``reject_record`` appends the valid records and reports each refusal;
+``dead_letter`` sends refused records, with their original bytes and headers saying why, to
+``<topic>.dlq``. Partitioning is Kafka's: murmur2 of the key; keyless records of a batch
+stick to one partition.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from weir.broker.gate import InboundRecord, RecordGate, Refusal, Refused
+from weir.broker.log.api import Acks, LogStore, NewRecord, ProducerState, TopicPartition
+from weir.broker.partitioner import partition_for_key
+from weir.broker.topics import DLQ_SUFFIX, Topic, TopicManager
+from weir.core.errors import InvalidArgumentError, InvalidRecordError, InvalidRequestSizeError
+
+MAX_RECORDS_PER_REQUEST = 100_000
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ProduceBatch:
+    """Records for one partition, or for the partitioner to place."""
+
+    records: Sequence[InboundRecord]
+    """The records, in order."""
+    partition: int | None = None
+    """The target partition; None lets the broker choose per record."""
+    base_sequence: int = 0
+    """Idempotent producers: sequence of the first record in this partition."""
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """Where one batch's records landed in one partition."""
+
+    batch_index: int
+    """The batch's index in the request."""
+    partition: int
+    """The partition appended to."""
+    record_indexes: list[int] = field(default_factory=list)
+    """Indexes of the appended records within the batch."""
+    offsets: list[int] = field(default_factory=list)
+    """Offsets of the appended records, aligned with record_indexes."""
+    refusals: list[Refusal] = field(default_factory=list)
+    """Refused records of this batch."""
+    dead_lettered: bool = False
+    """True when refusals went to the dead-letter topic."""
+    duplicate: bool = False
+    """True when the append was a retry of one already in the log."""
+    log_append_time_ms: int = 0
+    """The broker's append time."""
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ProduceService:
+    """Validates and appends produce requests."""
+
+    def __init__(
+        self,
+        topics: TopicManager,
+        log: LogStore,
+        gate: RecordGate,
+        *,
+        now_ms: Callable[[], int] = _wall_ms,
+        max_records: int = MAX_RECORDS_PER_REQUEST,
+        max_bytes: int = MAX_REQUEST_BYTES,
+    ) -> None:
+        self.topics = topics
+        self.log = log
+        self.gate = gate
+        self.now_ms = now_ms
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self._sticky = itertools.count()
+
+    async def produce(
+        self,
+        topic_name: str,
+        batches: Sequence[ProduceBatch],
+        acks: Acks = Acks.ALL,
+        producer_id: int = 0,
+        producer_epoch: int = 0,
+    ) -> list[BatchOutcome]:
+        """Append every batch, or raise (reject policy) with every refusal named."""
+        topic = self.topics.get(topic_name)
+        self._check_size(topic, batches)
+        now = self.now_ms()
+        plans: list[tuple[BatchOutcome, list[NewRecord], list[InboundRecord], int]] = []
+        all_refusals: list[Refusal] = []
+        for b, batch in enumerate(batches):
+            if producer_id and batch.partition is None:
+                raise InvalidArgumentError(
+                    f"batch {b}: an idempotent producer must name the partition of each batch",
+                    metadata={"batch": str(b)},
+                )
+            groups: dict[int, BatchOutcome] = {}
+            records: dict[int, list[NewRecord]] = {}
+            bad: dict[int, list[InboundRecord]] = {}
+            sticky = next(self._sticky) % topic.partition_count
+            for i, record in enumerate(batch.records):
+                p = self._partition(topic, batch.partition, record, sticky)
+                outcome = groups.setdefault(p, BatchOutcome(b, p))
+                try:
+                    records.setdefault(p, []).append(self.gate.check(topic, i, record, now))
+                    outcome.record_indexes.append(i)
+                except Refused as refused:
+                    outcome.refusals.append(refused.refusal)
+                    bad.setdefault(p, []).append(record)
+                    all_refusals.append(refused.refusal)
+            for p, outcome in groups.items():
+                seq = batch.base_sequence if producer_id else 0
+                plans.append((outcome, records.get(p, []), bad.get(p, []), seq))
+        policy = topic.config.on_invalid
+        if all_refusals and policy == "reject":
+            raise _rejected(topic, all_refusals)
+        results = []
+        for outcome, new_records, bad_records, seq in plans:
+            if bad_records and policy == "dead_letter":
+                await self._dead_letter(topic, outcome, bad_records, now)
+            if new_records:
+                producer = (
+                    ProducerState(producer_id, producer_epoch, seq)
+                    if producer_id
+                    else ProducerState()
+                )
+                tp = topic.partition(outcome.partition)
+                appended = await self.log.append(tp, new_records, acks, producer)
+                outcome.offsets = list(range(appended.base_offset, appended.last_offset + 1))
+                outcome.duplicate = appended.duplicate
+                outcome.log_append_time_ms = appended.log_append_time_ms
+            results.append(outcome)
+        return results
+
+    def _check_size(self, topic: Topic, batches: Sequence[ProduceBatch]) -> None:
+        count = sum(len(b.records) for b in batches)
+        if count == 0:
+            raise InvalidRequestSizeError(
+                f"produce request to '{topic.name}' has no records; send at least one"
+            )
+        if count > self.max_records:
+            raise InvalidRequestSizeError(
+                f"produce request has {count} records, over the limit of {self.max_records}; "
+                "split it into smaller requests",
+                metadata={"limit": "max_records_per_request"},
+            )
+        size = sum(len(r.key or b"") + len(r.value or b"") for b in batches for r in b.records)
+        if size > self.max_bytes:
+            raise InvalidRequestSizeError(
+                f"produce request carries {size} bytes, over the limit of {self.max_bytes}; "
+                "split it into smaller requests",
+                metadata={"limit": "max_request_bytes"},
+            )
+
+    def _partition(
+        self, topic: Topic, wanted: int | None, record: InboundRecord, sticky: int
+    ) -> int:
+        if wanted is not None:
+            topic.partition(wanted)
+            return wanted
+        if record.key is not None:
+            return partition_for_key(record.key, topic.partition_count)
+        return sticky
+
+    async def _dead_letter(
+        self, topic: Topic, outcome: BatchOutcome, bad: list[InboundRecord], now: int
+    ) -> None:
+        dlq_name = f"{topic.name}{DLQ_SUFFIX}"
+        dlq = self.topics.find(dlq_name) or await self.topics.create(
+            dlq_name, 1, {"value.schema.validation": "none"}
+        )
+        letters = [
+            NewRecord(
+                value=record.value,
+                key=record.key,
+                headers=(*record.headers, *_why(topic, outcome.partition, refusal)),
+                timestamp_ms=now,
+            )
+            for record, refusal in zip(bad, outcome.refusals, strict=True)
+        ]
+        await self.log.append(TopicPartition(dlq.name, dlq.partition(0).partition), letters)
+        outcome.dead_lettered = True
+
+
+def _why(topic: Topic, partition: int, refusal: Refusal) -> tuple[tuple[str, bytes], ...]:
+    return (
+        ("weir.dlq.topic", topic.name.encode()),
+        ("weir.dlq.partition", str(partition).encode()),
+        ("weir.dlq.reason", refusal.error.reason.encode()),
+        ("weir.dlq.message", refusal.error.message.encode()),
+        ("weir.dlq.subject", refusal.subject.encode()),
+        ("weir.dlq.rule", refusal.rule.encode()),
+    )
+
+
+def _rejected(topic: Topic, refusals: list[Refusal]) -> InvalidRecordError:
+    shown = "; ".join(r.error.message for r in refusals[:5])
+    more = f" (and {len(refusals) - 5} more)" if len(refusals) > 5 else ""
+    first = refusals[0]
+    return InvalidRecordError(
+        f"{len(refusals)} record(s) refused by topic '{topic.name}' (on.invalid=reject, nothing "
+        f"was appended): {shown}{more}",
+        metadata={
+            "topic": topic.name,
+            "index": str(first.index),
+            "subject": first.subject,
+            "rule": first.rule,
+            "refusals": json.dumps(
+                [
+                    {"index": r.index, "reason": r.error.reason, "message": r.error.message}
+                    for r in refusals[:100]
+                ]
+            ),
+        },
+    )
