@@ -308,6 +308,13 @@ class SchemaRegistry:
         self._write(StoreRecord(config_key(Subject(subject)), None))
         return level
 
+    def delete_global_config(self) -> CompatibilityLevel:
+        """Reset the global level to the default; return the level it had."""
+        level = self.get_config()
+        if GLOBAL in self._state.configs:
+            self._write(StoreRecord(config_key(GLOBAL), None))
+        return level
+
     def get_mode(self, subject: str | None = None, default_to_global: bool = False) -> Mode:
         """The subject's mode, or the global one."""
         mode = self._state.modes.get(Subject(subject or GLOBAL))
@@ -331,6 +338,16 @@ class SchemaRegistry:
                     metadata={"subject": subject or ""},
                 )
         self._write(StoreRecord(mode_key(Subject(subject or GLOBAL)), {"mode": mode.value}))
+
+    def delete_mode(self, subject: str) -> Mode:
+        """Remove the subject's own mode; return the mode it had."""
+        mode = self.get_mode(subject)
+        self._write(StoreRecord(mode_key(Subject(subject)), None))
+        return mode
+
+    def max_schema_id(self) -> int:
+        """The largest schema id ever assigned (0 when none)."""
+        return self._state.max_id
 
     # ----- helpers -----------------------------------------------------------------------
 
