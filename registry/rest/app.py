@@ -18,8 +18,8 @@ from aiohttp import web
 from weir.core.errors import WeirError
 from weir.registry.rest import routes_config, routes_meta, routes_schemas, routes_subjects
 from weir.registry.rest.errors import STORE_ERROR, RestError, from_weir_error
-from weir.registry.rest.negotiate import CONTENT_TYPE_KEY, DEFAULT_TYPE, choose_content_type
-from weir.registry.rest.shared import REGISTRY_KEY
+from weir.registry.rest.negotiate import choose_content_type
+from weir.registry.rest.shared import REGISTRY_KEY, response_type
 from weir.registry.service import SchemaRegistry
 
 log = logging.getLogger("weir.rest")
@@ -38,10 +38,8 @@ def create_app(registry: SchemaRegistry) -> web.Application:
 
 @web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    chosen = choose_content_type(request.headers.get("Accept"))
-    request[CONTENT_TYPE_KEY] = chosen or DEFAULT_TYPE
     try:
-        if chosen is None:
+        if choose_content_type(request.headers.get("Accept")) is None:
             raise RestError(406, 406, "HTTP 406 Not Acceptable")
         return await handler(request)
     except RestError as e:
@@ -66,5 +64,5 @@ def _error_response(request: web.Request, error: RestError) -> web.Response:
     return web.Response(
         status=error.status,
         body=json.dumps(body).encode(),
-        content_type=request.get(CONTENT_TYPE_KEY, DEFAULT_TYPE),
+        content_type=response_type(request),
     )

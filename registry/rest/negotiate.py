@@ -9,8 +9,6 @@ DEFAULT_TYPE = V1_JSON
 """What a request without an Accept header gets."""
 PRODUCED = ((V1_JSON, 1.0), (DEFAULT_JSON, 0.9), (JSON, 0.5))
 """Media types the API produces, with Confluent's server-side weights."""
-CONTENT_TYPE_KEY = "weir.content_type"
-"""Request key holding the negotiated response content type."""
 
 
 def choose_content_type(accept: str | None) -> str | None:
