@@ -1,23 +1,28 @@
 """`weir schema ...`: register, read, list, delete, configure and check schemas.
 
-Every command but `compat` talks to a running server (``--server``, default $WEIR_SERVER or
-localhost:50051); `compat` checks files offline. Each prints text or, with ``--output json``,
-one JSON document. Exit codes: 0 success or compatible, 1 incompatible, 2 invalid input or
-usage (including unknown subjects, versions and ids), 3 server unreachable, 4 server fault.
+Every command but `compat` and `lint` talks to a running server (``--server``, default
+$WEIR_SERVER or localhost:50051); `compat` checks files offline. Each prints text or, with
+``--output json``, one JSON document. Exit codes: 0 success or compatible, 1 incompatible,
+2 invalid input or usage (including unknown subjects, versions and ids), 3 server
+unreachable, 4 server fault.
+
+The weir.toml workflow: `apply` registers a repository's subjects like terraform apply;
+`check --against-server|--against-git` checks them all in CI; `lint` checks hygiene.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from weir.core.errors import UnavailableError
-from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, SchemaRegistryClient
+from weir.core.errors import InvalidArgumentError
+from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk.cli import _schema_commands as cmd
-from weir.sdk.cli import _schema_compat
-from weir.sdk.cli._output import command
+from weir.sdk.cli import _schema_compat, _workflow_check, _workflow_lint, _workflow_plan
+from weir.sdk.cli._output import Output, command
+from weir.sdk.cli._workflow_client import connect, server_address
+from weir.sdk.cli._workflow_report import FORMATS
 
 RAW = argparse.RawDescriptionHelpFormatter
 
@@ -34,6 +39,9 @@ examples:
   weir schema list
   weir schema check orders-value order-v2.avsc
   weir schema compat --type AVRO --level BACKWARD order-v2.avsc order-v1.avsc
+  weir schema apply --dry-run                   # the subjects in weir.toml
+  weir schema check --against-git origin/main --output github
+  weir schema lint
 
 {EXIT_CODES}"""
 
@@ -71,6 +79,20 @@ examples:
 examples:
   weir schema check orders-value order-v2.avsc
   weir schema check orders-value order-v2.avsc --version 1 --output json
+  weir schema check --against-git origin/main   # every weir.toml subject, offline
+  weir schema check --against-git HEAD --output github
+  weir schema check --config weir.toml --against-server localhost:50051 --output junit
+""",
+    "apply": """\
+examples:
+  weir schema apply --dry-run                   # print the plan, write nothing
+  weir schema apply                             # register what changed, set levels
+  weir schema apply --config schemas/weir.toml --server registry:50051 --output json
+""",
+    "lint": """\
+examples:
+  weir schema lint
+  weir schema lint --against-git origin/main --output github
 """,
     "compat": """\
 examples (offline, no server; previous versions oldest first):
@@ -94,18 +116,27 @@ def add_parser(commands: Any) -> None:
     output.add_argument(
         "--output", choices=("text", "json"), default="text", help="output format (default text)"
     )
-    server = argparse.ArgumentParser(add_help=False, parents=[output])
-    server.add_argument(
+    report = argparse.ArgumentParser(add_help=False)
+    report.add_argument(
+        "--output", choices=FORMATS, default="text", help="output format (default text)"
+    )
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument(
         "--server",
         metavar="HOST:PORT",
         help=f"registry gRPC address (default $WEIR_SERVER, else {DEFAULT_SERVER})",
     )
-    server.add_argument(
+    connection.add_argument(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help=f"deadline per call (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    server = argparse.ArgumentParser(add_help=False, parents=[output, connection])
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument(
+        "--config", type=Path, metavar="FILE", help="the subjects file (default ./weir.toml)"
     )
 
     def add(name: str, help_text: str, parents: list[argparse.ArgumentParser]) -> Any:
@@ -147,15 +178,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--level", metavar="LEVEL", help="set this level (NONE, BACKWARD, ...)")
     p.set_defaults(run=_with_client(cmd.config))
 
-    p = add("check", "check a schema file against a subject in the running registry", [server])
-    p.add_argument("subject", metavar="SUBJECT")
-    _schema_file_args(p)
-    p.add_argument(
-        "--version",
-        metavar="N|latest",
-        help="check against this version only (default: the subject's level and history)",
-    )
-    p.set_defaults(run=_with_client(cmd.check))
+    _add_workflow(add, report, connection, config, server)
 
     p = add("compat", "check schema files against each other offline, with no server", [output])
     p.add_argument("new", metavar="NEW_FILE", type=Path)
@@ -163,6 +186,64 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--type", metavar="TYPE", help="AVRO, PROTOBUF or JSON (default: from NEW_FILE)")
     p.add_argument("--level", metavar="LEVEL", default="BACKWARD", help="default BACKWARD")
     p.set_defaults(run=command(_schema_compat.compat))
+
+
+def _add_workflow(
+    add: Any,
+    report: argparse.ArgumentParser,
+    connection: argparse.ArgumentParser,
+    config: argparse.ArgumentParser,
+    server: argparse.ArgumentParser,
+) -> None:
+    """`check` (one file, or weir.toml's subjects), `apply` and `lint`."""
+    p = add(
+        "check",
+        "check a schema file against a subject, or every weir.toml subject against the "
+        "registry or git",
+        [report, connection, config],
+    )
+    p.add_argument("subject", metavar="SUBJECT", nargs="?", help="with FILE: check one file")
+    p.add_argument("file", metavar="FILE", type=Path, nargs="?")
+    p.add_argument(
+        "--type", metavar="TYPE", help="AVRO, PROTOBUF or JSON (default: from the extension)"
+    )
+    p.add_argument(
+        "--reference",
+        action="append",
+        metavar="NAME=SUBJECT:VERSION",
+        help="a schema this one refers to; repeat for each",
+    )
+    p.add_argument(
+        "--version",
+        metavar="N|latest",
+        help="check against this version only (default: the subject's level and history)",
+    )
+    against = p.add_mutually_exclusive_group()
+    against.add_argument(
+        "--against-server",
+        nargs="?",
+        const=True,
+        metavar="ADDR",
+        help="check weir.toml's subjects against the registry (default --server's address)",
+    )
+    against.add_argument(
+        "--against-git",
+        metavar="REF",
+        help="check weir.toml's subjects offline against their git history up to REF",
+    )
+    p.set_defaults(run=_check)
+
+    p = add("apply", "register weir.toml's subjects: plan, then write", [server, config])
+    p.add_argument("--dry-run", action="store_true", help="print the plan and write nothing")
+    p.set_defaults(run=command(_workflow_plan.apply))
+
+    p = add("lint", "check weir.toml's schemas for hygiene, offline", [report, config])
+    p.add_argument(
+        "--against-git",
+        metavar="REF",
+        help="judge deleted protobuf fields against REF (default HEAD when in git)",
+    )
+    p.set_defaults(run=command(_workflow_lint.lint_command))
 
 
 def _schema_file_args(p: argparse.ArgumentParser) -> None:
@@ -180,16 +261,42 @@ def _schema_file_args(p: argparse.ArgumentParser) -> None:
 
 def _with_client(run: cmd.ClientCommand) -> Any:
     def with_client(args: argparse.Namespace, out: Any) -> int:
-        server = args.server or os.environ.get("WEIR_SERVER") or DEFAULT_SERVER
-        try:
-            with SchemaRegistryClient(server, timeout_s=args.timeout) as client:
-                return run(args, out, client)
-        except UnavailableError as e:
-            raise UnavailableError(
-                f"cannot reach the registry at {server}: {e.message}; is `weir serve` running? "
-                "pass --server HOST:PORT or set WEIR_SERVER",
-                metadata=e.metadata,
-            ) from None
+        with connect(server_address([args.server]), args.timeout) as client:
+            return run(args, out, client)
 
     with_client.__name__ = run.__name__
     return command(with_client)
+
+
+def _check(args: argparse.Namespace) -> int:
+    """`weir schema check`: one file (SUBJECT FILE) or every weir.toml subject (--against-*)."""
+    return _one_file_check(args) if args.subject is not None else _config_check(args)
+
+
+@command
+def _config_check(args: argparse.Namespace, out: Output) -> int:
+    if args.against_server is None and args.against_git is None:
+        raise InvalidArgumentError(
+            "pass SUBJECT FILE to check one file, or --against-server [ADDR] or "
+            "--against-git REF to check every subject in weir.toml"
+        )
+    if args.type or args.reference or args.version:
+        raise InvalidArgumentError("--type, --reference and --version go with SUBJECT FILE")
+    return _workflow_check.check(args, out)
+
+
+@command
+def _one_file_check(args: argparse.Namespace, out: Output) -> int:
+    if args.file is None:
+        raise InvalidArgumentError(f"name the schema FILE to check against {args.subject!r}")
+    if args.against_server is not None or args.against_git is not None or args.config:
+        raise InvalidArgumentError(
+            "--against-server, --against-git and --config check weir.toml; "
+            "leave out SUBJECT FILE to use them"
+        )
+    if args.output not in ("text", "json"):
+        raise InvalidArgumentError(
+            f"--output {args.output} needs --against-server or --against-git"
+        )
+    with connect(server_address([args.server]), args.timeout) as client:
+        return cmd.check(args, out, client)
