@@ -1,0 +1,188 @@
+"""Log compaction: keep the newest record per key in the closed segments.
+
+One pass maps every key in the closed segments to its newest offset; a second pass
+rewrites each closed segment that has something to remove. The active segment is never
+touched, so appends carry on meanwhile. A record is removed when:
+
+* a newer record with the same key exists in the closed segments, and the record is at
+  least ``min_compaction_lag_ms`` old (by its timestamp); or
+* it is the newest record of its key, a tombstone (value None), and its own timestamp is
+  at least ``delete_retention_ms`` (and ``min_compaction_lag_ms``) in the past, and no older
+  record of the key survived this pass (so deleting the tombstone resurrects nothing).
+
+Records without a key are never removed. Offsets never change: kept records keep theirs,
+and each rewritten batch keeps its base offset and last offset delta, so gaps appear. A
+batch left empty is dropped, unless it came from an idempotent producer: its header stays
+(with no records) so producer state survives a restart.
+
+A rewrite is crash-safe: the new file ``<base>.log.cleaned`` is written and fsynced, the
+old index files are removed, then it is renamed over the old ``.log`` (atomic) and the
+directory is fsynced. A crash before the rename leaves the old segment whole (the stray
+``.cleaned`` file is deleted on open); a crash after it leaves the new one, whose index is
+rebuilt on open.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from weir.broker.log.api import NO_PRODUCER, NewRecord, ProducerState, Record, StorageConfig
+from weir.broker.log.batch import (
+    BatchError,
+    BatchHeader,
+    decode_keys,
+    decode_records,
+    encode_batch,
+    peek_header,
+)
+from weir.broker.log.index import SegmentIndex
+from weir.broker.log.partition import Partition
+from weir.broker.log.segment import Segment, storage_error
+
+_COPY_CHUNK = 1 << 20
+
+
+def _batches(seg: Segment) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+    try:
+        yield from seg.walk(0, seg.size)
+    except BatchError as exc:
+        raise seg.corrupt(exc) from None
+
+
+class _Plan:
+    """What the compaction pass knows and decides."""
+
+    def __init__(self, config: StorageConfig, now: int) -> None:
+        self.config = config
+        self.now = now
+        self.latest: dict[bytes, int] = {}
+        self.held: set[bytes] = set()
+        self.pending = False
+
+    def keep(self, r: Record) -> bool:
+        key = r.key
+        if key is None:
+            return True
+        age = self.now - r.timestamp_ms
+        young = age < self.config.min_compaction_lag_ms
+        if self.latest.get(key, r.offset) != r.offset:
+            if young:
+                self.held.add(key)
+                self.pending = True
+                return True
+            return False
+        if r.value is None:
+            if young or age < self.config.delete_retention_ms or key in self.held:
+                self.pending = True
+                return True
+            return False
+        return True
+
+
+def compact(p: Partition, now: int) -> bool:
+    """Compact the closed segments of ``p`` once.
+
+    Returns True when something was kept only because of its age (a tombstone or a record
+    under the minimum lag), so a later run may remove more.
+    """
+    p.flush()
+    closed = p.segments()[:-1]
+    plan = _Plan(p.config, now)
+    for seg in closed:
+        for _, h, buf, i in _batches(seg):
+            for offset, key in decode_keys(buf, i, h):
+                if key is not None:
+                    plan.latest[key] = offset
+    for seg in closed:
+        _rewrite(p, seg, plan)
+    return plan.pending
+
+
+def _rewrite(p: Partition, seg: Segment, plan: _Plan) -> None:
+    prefix: list[tuple[int, BatchHeader]] = []
+    out: _Writer | None = None
+    try:
+        for pos, h, buf, i in _batches(seg):
+            records = decode_records(buf, i, h)
+            keep = [r for r in records if plan.keep(r)]
+            changed = len(keep) != len(records)
+            if out is None:
+                if not changed:
+                    prefix.append((pos, h))
+                    continue
+                out = _Writer(seg, prefix, pos, p.config.index_interval_bytes)
+            if not changed:
+                out.append(buf[i : i + h.size])
+            elif keep or h.producer_id != NO_PRODUCER:
+                out.append(
+                    encode_batch(
+                        h.base_offset,
+                        [_as_new(r) for r in keep],
+                        ProducerState(h.producer_id, h.producer_epoch, h.base_sequence),
+                        h.append_time,
+                        offset_deltas=[r.offset - h.base_offset for r in keep],
+                        last_offset_delta=h.last_offset_delta,
+                    )
+                )
+        if out is None:
+            return
+        out.finish()
+    except BaseException:
+        if out is not None:
+            out.abandon()
+        raise
+    p.fsyncs += 1
+    p.replace_segment(seg, out.segment, out.tmp)
+
+
+def _as_new(r: Record) -> NewRecord:
+    return NewRecord(
+        r.value,
+        r.key,
+        r.headers,
+        r.timestamp_ms,
+        r.key_schema_id,
+        r.value_schema_id,
+        r.value_schema_version,
+    )
+
+
+class _Writer:
+    """The ``.cleaned`` file being written for one segment."""
+
+    def __init__(
+        self, seg: Segment, prefix: list[tuple[int, BatchHeader]], end: int, interval: int
+    ) -> None:
+        self.tmp = seg.path.with_name(seg.path.name + ".cleaned")
+        try:
+            fd = os.open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise storage_error(exc, f"compaction of {seg.path}") from None
+        self.segment = Segment(self.tmp, seg.base, fd, SegmentIndex(interval))
+        pos = 0
+        try:
+            while pos < end:
+                chunk = os.pread(seg.fd, min(_COPY_CHUNK, end - pos), pos)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+                pos += len(chunk)
+        except OSError as exc:
+            self.abandon()
+            raise storage_error(exc, f"compaction of {seg.path}") from None
+        for at, h in prefix:
+            self.segment.account(at, h)
+
+    def append(self, data: bytes) -> None:
+        self.segment.write(data, peek_header(data, 0))
+
+    def finish(self) -> None:
+        try:
+            os.fsync(self.segment.fd)
+        except OSError as exc:
+            raise storage_error(exc, f"fsync of {self.tmp}") from None
+
+    def abandon(self) -> None:
+        self.segment.close()
+        self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,426 @@
+"""One partition: its segments, offsets, producer state and durability.
+
+Thread safety. Every method may be called from the event loop or from another thread.
+``_lock`` guards the segment list, the offsets and the producer table; it is held only
+for short synchronous work (encode + write(), a read), never across an await or an
+fsync. ``_flush_lock`` makes fsync single-flight and keeps a descriptor open while it is
+fsynced (segments are deleted or replaced only while holding it). ``_cleanup_lock``
+serializes retention, compaction and delete_records, which run in worker threads.
+
+The synchronous API, for code that is not async (the registry's ``_schemas`` topic):
+
+* ``append(records, acks, producer)`` appends one batch; with ``Acks.ALL`` it fsyncs in
+  the calling thread before returning (it does not share the async group commit).
+* ``read(offset, max_bytes)`` reads records, exactly like ``LogStore.read``.
+* ``flush()`` fsyncs everything written so far.
+* ``offsets()`` gives log start and log end.
+
+They block; from the event loop call them only for small, rare writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import struct
+import threading
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from weir.broker.log.api import (
+    Acks,
+    AppendResult,
+    NewRecord,
+    Offset,
+    PartitionOffsets,
+    ProducerState,
+    Record,
+    StorageConfig,
+    TopicPartition,
+)
+from weir.broker.log.batch import BatchError, decode_records, encode_batch, peek_header
+from weir.broker.log.index import remove_index
+from weir.broker.log.producers import NO_IDEMPOTENCE, ProducerTable
+from weir.broker.log.segment import Segment, storage_error
+from weir.core.errors import (
+    InvalidArgumentError,
+    OffsetOutOfRangeError,
+    PartitionNotFoundError,
+)
+
+log = logging.getLogger("weir.broker.log")
+
+LOG_START_FILE = "log-start-offset"
+PRODUCER_SCAN_BYTES = 64 << 20
+"""How much of the log's tail recovery scans to rebuild producer state."""
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so renames and new files in it are durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Partition:
+    """The log of one topic partition on local disk."""
+
+    def __init__(
+        self, directory: Path, tp: TopicPartition, config: StorageConfig, now_ms: Callable[[], int]
+    ) -> None:
+        """Open (recovering) or create the partition in ``directory``."""
+        self.directory = directory
+        """The partition's directory."""
+        self.tp = tp
+        """Which partition this is."""
+        self.config = config
+        """Storage settings (replaced whole by set_config)."""
+        self.now_ms = now_ms
+        """The broker clock."""
+        self.listeners: list[Callable[[], None]] = []
+        """Called after every append (outside the lock), to wake long-polls."""
+        self.fsyncs = 0
+        """Number of fsync calls made on segment files (for tests and metrics)."""
+        self.roll_pending = False
+        """Set when a segment rolled; the engine flushes the closed segment in the background."""
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self.cleanup_lock = threading.Lock()
+        """Held by retention, compaction and delete_records."""
+        self._closed = False
+        self._written = 0
+        self._synced = 0
+        self._sync_future: asyncio.Future[None] | None = None
+        self.producers = ProducerTable()
+        """Idempotent-producer state."""
+        self.compacted: tuple[tuple[int, int], ...] = ()
+        """(base, size) of the closed segments after the last compaction."""
+        self.compaction_pending = True
+        """The last compaction kept something only for its age; compact again."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self._segments: list[Segment] = self._open_segments()
+        self._bases = [s.base for s in self._segments]
+        active = self._segments[-1]
+        self._log_end = active.next_offset
+        self._log_start = min(max(self._read_log_start(), self._segments[0].base), self._log_end)
+        self._rebuild_producers()
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _open_segments(self) -> list[Segment]:
+        for stray in self.directory.iterdir():
+            if stray.name.endswith((".cleaned", ".tmp")) or (
+                stray.suffix in (".index", ".timeindex") and not stray.with_suffix(".log").exists()
+            ):
+                stray.unlink()
+        paths = sorted(self.directory.glob("*.log"))
+        interval = self.config.index_interval_bytes
+        segments: list[Segment] = []
+        for n, path in enumerate(paths):
+            seg = Segment.open(path, interval, check=n == len(paths) - 1)
+            segments.append(seg)
+            if seg.dropped and n < len(paths) - 1:
+                for later in paths[n + 1 :]:
+                    log.warning(
+                        "log recovery: %s: deleted %d bytes because an earlier segment (%s) "
+                        "was truncated",
+                        later,
+                        later.stat().st_size,
+                        seg.path,
+                    )
+                    later.unlink()
+                break
+        if not segments:
+            segments.append(Segment.create(self.directory, self._read_log_start(), interval))
+        start = self._read_log_start()
+        while len(segments) > 1 and segments[0].next_offset <= start:
+            segments.pop(0).delete()
+        return segments
+
+    def _read_log_start(self) -> int:
+        try:
+            return int((self.directory / LOG_START_FILE).read_text().strip())
+        except (OSError, ValueError):
+            return 0
+
+    def _write_log_start(self, offset: int) -> None:
+        path = self.directory / LOG_START_FILE
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(f"{offset}\n")
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(self.directory)
+
+    def _rebuild_producers(self) -> None:
+        budget, first = 0, len(self._segments)
+        while first > 0 and budget < PRODUCER_SCAN_BYTES:
+            first -= 1
+            budget += self._segments[first].size
+        for seg in self._segments[first:]:
+            try:
+                for _, h, _, _ in seg.walk(0, seg.size):
+                    self.producers.observe(h)
+            except BatchError as exc:
+                log.warning("producer state: skipped the rest of %s: %s", seg.path, exc)
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PartitionNotFoundError(
+                f"partition {self.tp.topic}-{self.tp.partition} was deleted or closed",
+                metadata={"topic": self.tp.topic, "partition": str(self.tp.partition)},
+            )
+
+    @property
+    def written(self) -> int:
+        """Byte mark of everything written so far (see wait_durable)."""
+        return self._written
+
+    def offsets(self) -> PartitionOffsets:
+        """Log start and log end."""
+        return PartitionOffsets(Offset(self._log_start), Offset(self._log_end))
+
+    def segments(self) -> list[Segment]:
+        """A snapshot of the segments, oldest first (the last one is active)."""
+        with self._lock:
+            return list(self._segments)
+
+    def out_of_range(self, offset: int) -> OffsetOutOfRangeError:
+        """The error for an offset outside [log start, log end]."""
+        return OffsetOutOfRangeError(
+            f"offset {offset} is outside {self.tp.topic}-{self.tp.partition}'s range "
+            f"[{self._log_start}, {self._log_end}]; fetch from an offset in that range",
+            metadata={"log_start": str(self._log_start), "log_end": str(self._log_end)},
+        )
+
+    # -- append --------------------------------------------------------------------------
+
+    def append(
+        self,
+        records: Sequence[NewRecord],
+        acks: Acks = Acks.ALL,
+        producer: ProducerState = NO_IDEMPOTENCE,
+    ) -> AppendResult:
+        """Append one batch (sync API); with Acks.ALL fsync before returning."""
+        result, _ = self.append_nowait(records, producer)
+        if acks == Acks.ALL:
+            self.flush()
+        return result
+
+    def append_nowait(
+        self, records: Sequence[NewRecord], producer: ProducerState
+    ) -> tuple[AppendResult, int]:
+        """Write a batch to the OS; return its result and the byte mark to fsync up to."""
+        if not records:
+            raise InvalidArgumentError("a batch needs at least one record")
+        now = self.now_ms()
+        with self._lock:
+            self._check_open()
+            dup = self.producers.check(producer, len(records))
+            if dup is not None:
+                return dup, self._written
+            base = self._log_end
+            try:
+                data = encode_batch(base, records, producer, now)
+            except (struct.error, UnicodeEncodeError) as exc:
+                raise InvalidArgumentError(
+                    f"a record field does not fit the log format ({exc}): schema ids must be "
+                    "0..2**32-1, timestamps 64-bit, header names UTF-8 under 64 KiB"
+                ) from None
+            seg = self._segments[-1]
+            cfg = self.config
+            if seg.size and (
+                seg.size + len(data) > cfg.segment_bytes or now - seg.first_append >= cfg.segment_ms
+            ):
+                seg = self._roll()
+            header = peek_header(data, 0)
+            seg.write(data, header)
+            self._log_end = header.last_offset + 1
+            self.producers.record(producer, base, header.last_offset, now)
+            self._written += len(data)
+            result = AppendResult(Offset(base), Offset(header.last_offset), now)
+            mark = self._written
+        for listener in self.listeners:
+            listener()
+        return result, mark
+
+    def _roll(self) -> Segment:
+        seg = Segment.create(self.directory, self._log_end, self.config.index_interval_bytes)
+        self._segments.append(seg)
+        self._bases.append(seg.base)
+        self.roll_pending = True
+        return seg
+
+    def roll_if_aged(self, now: int) -> bool:
+        """Roll the active segment if it is non-empty and older than segment_ms."""
+        with self._lock:
+            self._check_open()
+            seg = self._segments[-1]
+            if seg.size and now - seg.first_append >= self.config.segment_ms:
+                self._roll()
+                return True
+        return False
+
+    def roll(self) -> None:
+        """Roll the active segment now if it holds anything (tests, delete_records)."""
+        with self._lock:
+            self._check_open()
+            if self._segments[-1].size:
+                self._roll()
+
+    # -- durability ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """fsync every byte written so far; save indexes of closed, synced segments."""
+        with self._flush_lock:
+            with self._lock:
+                self._check_open()
+                target = self._written
+                todo = [(s, s.size) for s in self._segments if s.synced_size < s.size]
+                todo += [(s, s.size) for s in self._segments[:-1] if not s.index_saved]
+            for seg, size in todo:
+                if seg.synced_size < size:
+                    try:
+                        os.fsync(seg.fd)
+                    except OSError as exc:
+                        raise storage_error(exc, f"fsync of {seg.path}") from None
+                    self.fsyncs += 1
+                    seg.synced_size = max(seg.synced_size, size)
+            with self._lock:
+                self._synced = max(self._synced, target)
+                closed = self._segments[:-1]
+            for seg in closed:
+                if not seg.index_saved and seg.synced_size == seg.size:
+                    try:
+                        seg.save_index()
+                    except OSError as exc:
+                        log.warning("could not save the index of %s: %s", seg.path, exc)
+
+    async def wait_durable(self, mark: int) -> None:
+        """Return once every byte up to ``mark`` is fsynced; concurrent callers share fsyncs.
+
+        The fsync runs in a worker thread, so the event loop never blocks on it. Callers
+        that arrive while one is running wait for the next, which covers all of them.
+        """
+        while self._synced < mark:
+            self._check_open()
+            fut = self._sync_future
+            if fut is None or fut.done():
+                fut = self._sync_future = asyncio.ensure_future(asyncio.to_thread(self.flush))
+            await asyncio.shield(fut)
+
+    # -- read ----------------------------------------------------------------------------
+
+    def read(self, offset: int, max_bytes: int) -> list[Record]:
+        """Records from ``offset`` on, whole batches up to about max_bytes (at least one)."""
+        with self._lock:
+            self._check_open()
+            if offset < self._log_start or offset > self._log_end:
+                raise self.out_of_range(offset)
+            out: list[Record] = []
+            used = 0
+            i = max(bisect_right(self._bases, offset) - 1, 0)
+            for seg in self._segments[i:]:
+                records, n = seg.read(offset, max_bytes - used)
+                out += records
+                used += n
+                if out and used >= max_bytes:
+                    break
+            return out
+
+    def offset_for_time(self, timestamp_ms: int) -> Offset | None:
+        """The first offset at or after log start whose timestamp is >= timestamp_ms."""
+        with self._lock:
+            self._check_open()
+            start = self._log_start
+            for seg in self._segments:
+                if seg.next_offset <= start or seg.max_ts < timestamp_ms:
+                    continue
+                first = max(seg.base + seg.index.lookup_time(timestamp_ms), start)
+                pos = seg.index.lookup(first - seg.base)
+                try:
+                    for _, h, buf, i in seg.walk(pos, seg.size):
+                        if h.last_offset < first or h.max_timestamp < timestamp_ms:
+                            continue
+                        for r in decode_records(buf, i, h):
+                            if r.offset >= first and r.timestamp_ms >= timestamp_ms:
+                                return r.offset
+                except BatchError as exc:
+                    raise seg.corrupt(exc) from None
+            return None
+
+    # -- deletion ------------------------------------------------------------------------
+
+    def drop_segments(self, doomed: list[Segment]) -> None:
+        """Delete closed segments from the log; log start moves past them."""
+        if not doomed:
+            return
+        with self._flush_lock:
+            with self._lock:
+                gone = {id(s) for s in doomed}
+                self._segments = [s for s in self._segments if id(s) not in gone]
+                self._bases = [s.base for s in self._segments]
+                self._log_start = max(self._log_start, self._segments[0].base)
+                start = self._log_start
+            self._write_log_start(start)
+            for seg in doomed:
+                seg.delete()
+            fsync_dir(self.directory)
+
+    def replace_segment(self, old: Segment, new: Segment, cleaned: Path) -> None:
+        """Atomically swap a rewritten (compacted, fsynced) file in for ``old``.
+
+        Readers keep using the old descriptor, which still sees the old file, until the
+        segment object is swapped under the lock.
+        """
+        with self._flush_lock:
+            remove_index(old.path)
+            os.replace(cleaned, old.path)
+            fsync_dir(self.directory)
+            new.path = old.path
+            new.synced_size = new.size
+            with self._lock:
+                self._segments[self._segments.index(old)] = new
+            old.close()
+        try:
+            new.save_index()
+        except OSError as exc:
+            log.warning("could not save the index of %s: %s", new.path, exc)
+
+    def delete_records(self, before: int) -> Offset:
+        """Advance log start to ``before``; delete whole segments below it."""
+        with self.cleanup_lock:
+            with self._lock:
+                self._check_open()
+                if before > self._log_end or before < 0:
+                    raise self.out_of_range(before)
+                if before <= self._log_start:
+                    return Offset(self._log_start)
+                self._log_start = before
+                if self._segments[-1].size and self._segments[-1].next_offset <= before:
+                    self._roll()
+                doomed = [s for s in self._segments[:-1] if s.next_offset <= before]
+            self._write_log_start(before)
+            self.drop_segments(doomed)
+            return Offset(self._log_start)
+
+    def close(self) -> None:
+        """Flush and close every file; later calls raise PartitionNotFoundError."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            with self._flush_lock, self._lock:
+                self._closed = True
+                for seg in self._segments:
+                    seg.close()

@@ -1,0 +1,254 @@
+"""One segment: a ``.log`` file of batches plus its in-memory sparse index.
+
+A segment is named by the 20-digit base offset of its first batch. Writes go through one
+O_APPEND file descriptor, reads use ``os.pread`` on the same descriptor (thread-safe, no
+shared file position). Callers (the partition) serialize writes and decide when to fsync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from weir.broker.log.api import Record
+from weir.broker.log.batch import (
+    HEADER_SIZE,
+    BatchError,
+    BatchHeader,
+    batch_size_at,
+    check_batch,
+    decode_records,
+)
+from weir.broker.log.index import NO_TIMESTAMP, SegmentIndex, SegmentMeta, remove_index
+from weir.core.errors import CorruptDataError, InternalError, StorageFullError
+
+log = logging.getLogger("weir.broker.log")
+
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""Write errors that mean "no space": the disk, a quota, or RLIMIT_FSIZE."""
+READ_CHUNK = 1 << 20
+
+
+def segment_path(directory: Path, base_offset: int) -> Path:
+    """The .log path of the segment starting at ``base_offset``."""
+    return directory / f"{base_offset:020d}.log"
+
+
+def storage_error(exc: OSError, what: str) -> Exception:
+    """Translate an OSError into StorageFullError or InternalError."""
+    if exc.errno in FULL_ERRNOS:
+        return StorageFullError(
+            f"{what}: no space left ({os.strerror(exc.errno or 0)}); free disk space or "
+            "lower retention, then retry",
+            metadata={"errno": str(exc.errno)},
+        )
+    return InternalError(f"{what}: {exc.strerror or exc}")
+
+
+class Segment:
+    """A segment file and what is known about it."""
+
+    __slots__ = (
+        "base",
+        "dropped",
+        "fd",
+        "first_append",
+        "index",
+        "index_saved",
+        "max_ts",
+        "next_offset",
+        "path",
+        "size",
+        "synced_size",
+    )
+
+    def __init__(self, path: Path, base: int, fd: int, index: SegmentIndex) -> None:
+        self.path = path
+        """The .log file."""
+        self.base = base
+        """Offset of the first batch (from the file name)."""
+        self.fd = fd
+        """Open descriptor (read/write, O_APPEND)."""
+        self.index = index
+        """Sparse offset and time index."""
+        self.size = 0
+        """Bytes of whole batches in the file."""
+        self.next_offset = base
+        """Offset after the last batch."""
+        self.max_ts = NO_TIMESTAMP
+        """Largest record timestamp."""
+        self.first_append = 0
+        """Broker clock of the first append (for segment.ms), 0 when empty."""
+        self.synced_size = 0
+        """Bytes known to be fsynced."""
+        self.index_saved = False
+        """True when the index files on disk describe this segment."""
+        self.dropped = 0
+        """Bytes recovery truncated from the tail when the segment was opened."""
+
+    @classmethod
+    def create(cls, directory: Path, base: int, interval: int) -> Segment:
+        """Create an empty segment file."""
+        path = segment_path(directory, base)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise storage_error(exc, f"cannot create segment {path}") from None
+        return cls(path, base, fd, SegmentIndex(interval))
+
+    @classmethod
+    def open(cls, path: Path, interval: int, check: bool) -> Segment:
+        """Open an existing segment; scan it (CRC of every batch) when ``check`` or unindexed.
+
+        A bad batch truncates the file there, with a warning saying what was dropped.
+        """
+        base = int(path.stem)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        seg = cls(path, base, fd, SegmentIndex(interval))
+        size = os.fstat(fd).st_size
+        loaded = None if check else SegmentIndex.load(path, size, interval)
+        if loaded is not None:
+            seg.index, meta = loaded
+            seg.size = seg.synced_size = size
+            seg.next_offset, seg.max_ts = meta.next_offset, meta.max_timestamp
+            seg.first_append = meta.first_append_time
+            seg.index_saved = True
+            return seg
+        seg.recover(size)
+        return seg
+
+    def recover(self, file_size: int) -> None:
+        """Rebuild the index from the batches; truncate at the first bad one."""
+        try:
+            for pos, h, _, _ in self.walk(0, file_size):
+                self.account(pos, h)
+        except BatchError as exc:
+            dropped = file_size - exc.position
+            log.warning(
+                "log recovery: %s: truncated a torn or corrupt tail at byte %d, "
+                "dropped %d bytes (%s)",
+                self.path,
+                exc.position,
+                dropped,
+                exc,
+            )
+            os.ftruncate(self.fd, exc.position)
+            os.fsync(self.fd)
+            self.dropped = dropped
+        self.synced_size = self.size
+
+    def account(self, pos: int, h: BatchHeader) -> None:
+        """Update size, offsets, timestamps and the index for a batch now at ``pos``."""
+        self.index.add(h.base_offset - self.base, pos, h.size, self.max_ts)
+        if self.size == 0:
+            self.first_append = h.append_time
+        self.size = pos + h.size
+        self.next_offset = h.last_offset + 1
+        if h.record_count and h.max_timestamp > self.max_ts:
+            self.max_ts = h.max_timestamp
+
+    def write(self, data: bytes, header: BatchHeader) -> None:
+        """Append one encoded batch; on a failed write truncate back and raise."""
+        pos = self.size
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except OSError as exc:
+            try:
+                os.ftruncate(self.fd, pos)
+            except OSError as again:
+                raise InternalError(
+                    f"cannot undo a partial write to {self.path} at byte {pos}: {again}; "
+                    "restart the server to recover the log"
+                ) from None
+            raise storage_error(exc, f"append to {self.path}") from None
+        self.account(pos, header)
+
+    def walk(
+        self, start: int, end: int, chunk: int = READ_CHUNK
+    ) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+        """Checked batches in [start, end): (file position, header, buffer, position in buffer).
+
+        Raises BatchError carrying the file position of the first bad batch.
+        """
+        pos = start
+        while pos < end:
+            want = min(end - pos, chunk)
+            buf = os.pread(self.fd, want, pos)
+            n = len(buf)
+            i = 0
+            try:
+                while n - i >= HEADER_SIZE:
+                    if i + batch_size_at(buf, i) > n:
+                        break
+                    h = check_batch(buf, i, n)
+                    yield pos + i, h, buf, i
+                    i += h.size
+                if i == 0:
+                    if n < want or pos + n >= end or n < HEADER_SIZE:
+                        check_batch(buf, 0, n)  # raises: the data ends inside this batch
+                    size = batch_size_at(buf, 0)
+                    if pos + size > end:
+                        raise BatchError(f"batch length {size} runs past the end of the data")
+                    chunk = size
+            except BatchError as exc:
+                exc.position = pos + i
+                raise
+            pos += i
+
+    def read(self, offset: int, max_bytes: int) -> tuple[list[Record], int]:
+        """Records with offset >= ``offset``, whole batches up to about max_bytes.
+
+        Returns the records and the batch bytes used; at least one record when any exists.
+        """
+        start = self.index.lookup(offset - self.base)
+        out: list[Record] = []
+        used = 0
+        try:
+            for _pos, h, buf, i in self.walk(start, self.size, max(max_bytes, 1 << 16) + 4096):
+                if h.last_offset < offset or h.record_count == 0:
+                    continue
+                records = decode_records(buf, i, h)
+                if h.base_offset < offset:
+                    records = [r for r in records if r.offset >= offset]
+                out += records
+                used += h.size
+                if out and used >= max_bytes:
+                    break
+        except BatchError as exc:
+            raise self.corrupt(exc) from None
+        return out, used
+
+    def corrupt(self, exc: BatchError) -> CorruptDataError:
+        """The error for a bad batch found while serving a request."""
+        return CorruptDataError(
+            f"corrupt batch in {self.path} at byte {exc.position}: {exc}; the data there "
+            "cannot be served (restore the segment or delete records past it)",
+            metadata={"file": str(self.path), "position": str(exc.position)},
+        )
+
+    def meta(self) -> SegmentMeta:
+        """What a saved index records about this segment."""
+        return SegmentMeta(self.size, self.next_offset, self.max_ts, self.first_append)
+
+    def save_index(self) -> None:
+        """Write the index files for the current contents."""
+        self.index.save(self.path, self.meta())
+        self.index_saved = True
+
+    def close(self) -> None:
+        """Close the descriptor."""
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        self.fd = -1
+
+    def delete(self) -> None:
+        """Close and remove the segment and its indexes."""
+        self.close()
+        remove_index(self.path)
+        self.path.unlink(missing_ok=True)
