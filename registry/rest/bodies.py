@@ -14,6 +14,8 @@ from aiohttp import web
 from weir.core.types import SchemaType, Subject, Version
 from weir.registry.model import Reference, SchemaInput, StoredSchema, SubjectVersion
 from weir.registry.rest.errors import INVALID_SCHEMA, RestError, body_error, invalid_version
+from weir.registry.rest.protobuf_text import decode_descriptor, render, serialized
+from weir.registry.service import SchemaRegistry
 
 MAX_VERSION = 2**31 - 1
 """Confluent's largest version id (a Java int)."""
@@ -127,7 +129,11 @@ def schema_input(body: JsonObject) -> SchemaInput:
         raise RestError(
             422, INVALID_SCHEMA, f"Invalid schema type {kind}; use AVRO, PROTOBUF or JSON"
         )
-    return SchemaInput(SchemaType(kind.upper()), text, _references(body.get("references")))
+    schema_type = SchemaType(kind.upper())
+    if schema_type == SchemaType.PROTOBUF:
+        descriptor = decode_descriptor(text)
+        text = render(descriptor) if descriptor is not None else text
+    return SchemaInput(schema_type, text, _references(body.get("references")))
 
 
 def _references(raw: Any) -> tuple[Reference, ...]:
@@ -196,3 +202,15 @@ def register_response(sv: SubjectVersion) -> JsonObject:
         **_typed(sv.schema),
         "schema": sv.schema.text,
     }
+
+
+def formatted(request: web.Request, reg: SchemaRegistry, body: JsonObject, sid: int) -> JsonObject:
+    """Apply ``format=serialized`` (protobuf: base64 FileDescriptorProto); others as stored."""
+    if (
+        request.query.get("format", "").strip().lower() == "serialized"
+        and body.get("schemaType") == SchemaType.PROTOBUF.value
+    ):
+        encoded = serialized(reg.parsed(sid))
+        if encoded is not None:
+            body["schema"] = encoded
+    return body

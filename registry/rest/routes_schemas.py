@@ -7,6 +7,7 @@ from aiohttp import web
 from weir.core.errors import SchemaNotFoundError
 from weir.registry.rest.bodies import (
     flag,
+    formatted,
     page,
     schema_entity,
     schema_id,
@@ -52,7 +53,7 @@ async def get_schema(request: web.Request) -> web.Response:
     """A schema by global id (``subject`` and ``format`` are accepted; one context exists)."""
     reg, sid = registry(request), schema_id(request)
     try:
-        body = schema_string(reg.get_schema(sid))
+        body = formatted(request, reg, schema_string(reg.get_schema(sid)), sid)
     except SchemaNotFoundError:
         raise _schema_not_found(sid) from None
     if flag(request, "fetchMaxId"):

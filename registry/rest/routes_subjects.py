@@ -8,6 +8,7 @@ from weir.core.errors import IncompatibleSchemaError
 from weir.registry.model import SubjectVersion
 from weir.registry.rest.bodies import (
     flag,
+    formatted,
     optional_int,
     page,
     read_object,
@@ -40,8 +41,9 @@ async def lookup(request: web.Request) -> web.Response:
     """The version of the subject that holds the posted schema (``deleted`` searches those too)."""
     subject = request.match_info["subject"]
     schema = schema_input(await read_object(request))
-    sv = registry(request).lookup(subject, schema, include_deleted=flag(request, "deleted"))
-    return reply(request, schema_entity(sv))
+    reg = registry(request)
+    sv = reg.lookup(subject, schema, include_deleted=flag(request, "deleted"))
+    return reply(request, formatted(request, reg, schema_entity(sv), sv.schema.id))
 
 
 @routes.delete("/subjects/{subject}")
@@ -90,7 +92,8 @@ async def register(request: web.Request) -> web.Response:
 @routes.get("/subjects/{subject}/versions/{version}")
 async def get_version(request: web.Request) -> web.Response:
     """One version ('latest' or -1 for the newest live one; ``deleted`` to see deleted ones)."""
-    return reply(request, schema_entity(_version(request)))
+    sv = _version(request)
+    return reply(request, formatted(request, registry(request), schema_entity(sv), sv.schema.id))
 
 
 @routes.get("/subjects/{subject}/versions/{version}/schema")
