@@ -71,6 +71,12 @@ PAGE = [
 ]
 DELETED = _flag("deleted", "Include soft-deleted versions")
 NORMALIZE = _flag("normalize", "Accepted; matching always uses the canonical form")
+FORMAT = _query(
+    "format",
+    {"type": "string"},
+    "'serialized' returns a PROTOBUF schema as base64 FileDescriptorProto; "
+    "other values return the text as stored",
+)
 BAD_INT = "Not Found. 404 also for a non-integer id, offset or limit."
 BODY = {
     "required": True,
@@ -137,7 +143,7 @@ def _paths() -> Obj:
                 [
                     ID,
                     _query("subject", {"type": "string"}, "Accepted; one context exists"),
-                    _query("format", {"type": "string"}, "Accepted; the text is returned as is"),
+                    FORMAT,
                     _flag("fetchMaxId", "Add maxId, the largest id assigned"),
                 ],
             )
@@ -175,6 +181,7 @@ def _paths() -> Obj:
                     _query("subjectPrefix", {"type": "string"}, "Subject name prefix"),
                     _flag("deleted", "Include soft-deleted subjects"),
                     _flag("deletedOnly", "Only soft-deleted subjects"),
+                    _flag("deleted_only", "Same as deletedOnly (confluent-kafka-python)"),
                     *PAGE,
                 ],
             )
@@ -184,7 +191,7 @@ def _paths() -> Obj:
                 "Look up a schema under a subject",
                 _ref("Schema"),
                 {"404": "40401 subject not found, 40403 schema not found", "422": invalid_body},
-                [SUBJECT, NORMALIZE, DELETED],
+                [SUBJECT, NORMALIZE, DELETED, FORMAT],
                 BODY,
             ),
             "delete": _op(
@@ -220,7 +227,7 @@ def _paths() -> Obj:
                 "Get a version",
                 _ref("Schema"),
                 {"404": NOT_FOUND_VERSION, "422": UNPROCESSABLE_VERSION},
-                [SUBJECT, VERSION, DELETED],
+                [SUBJECT, VERSION, DELETED, FORMAT],
             ),
             "delete": _op(
                 "Delete a version (soft, or permanent after a soft delete)",

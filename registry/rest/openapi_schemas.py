@@ -51,7 +51,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "RegisterSchemaRequest": {
         "type": "object",
-        "description": "schemaType defaults to AVRO; id and version only in IMPORT mode.",
+        "description": (
+            "schemaType defaults to AVRO; id and version only in IMPORT mode. A PROTOBUF "
+            "schema may be .proto text or base64 FileDescriptorProto, stored as .proto text."
+        ),
         "properties": {
             "schema": {"type": "string"},
             "schemaType": {"type": "string", "enum": ["AVRO", "PROTOBUF", "JSON"]},

@@ -13,6 +13,7 @@ import binascii
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from google.protobuf import descriptor_pb2 as d
 from google.protobuf.message import DecodeError
@@ -192,7 +193,7 @@ def _options(options: object, skip: frozenset[str] | set[str] = frozenset()) -> 
     for descriptor, value in listed():
         if descriptor.is_extension or descriptor.name in skip:
             continue
-        if descriptor.label == descriptor.LABEL_REPEATED or descriptor.message_type:
+        if _is_repeated(descriptor) or descriptor.message_type:
             continue
         if descriptor.enum_type is not None:
             text = descriptor.enum_type.values_by_number[value].name
@@ -204,3 +205,11 @@ def _options(options: object, skip: frozenset[str] | set[str] = frozenset()) -> 
             text = str(value)
         rendered.append(f"{descriptor.name} = {text}")
     return rendered
+
+
+def _is_repeated(descriptor: Any) -> bool:
+    """Whether an option field is repeated (protobuf 7 dropped ``label`` for ``is_repeated``)."""
+    flag = getattr(descriptor, "is_repeated", None)
+    if flag is not None:
+        return bool(flag)
+    return bool(descriptor.label == _F.LABEL_REPEATED)

@@ -6,9 +6,13 @@ cross-check that REST and gRPC share one registry.
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
 
 import pytest
+from google.protobuf import descriptor_pb2
+from grpc_tools import protoc
 
 from tests.integration.rest_helpers import V1, Rest
 from weir.broker.embedded import EmbeddedServer
@@ -434,3 +438,53 @@ def test_rest_and_grpc_see_each_others_writes(rest: Rest, server: EmbeddedServer
         assert rest.get("/config/shared").json() == {"compatibilityLevel": "NONE"}
         rest.delete("/subjects/shared/versions/1")
         assert grpc_client.list_versions("shared") == [2]
+
+
+PROTO2 = """syntax = "proto2";
+package acme.legacy;
+option java_package = "com.acme.legacy";
+option optimize_for = SPEED;
+message Account {
+  required string id = 1;
+  optional int32 level = 2 [default = 3];
+  optional string label = 3 [default = "a \\"b\\""];
+  repeated int64 ids = 4 [packed = true];
+  optional Kind kind = 5 [default = GOLD];
+  map<string, Account> children = 6;
+  oneof contact { string email = 7; string phone = 8; }
+  enum Kind { SILVER = 1; GOLD = 2; reserved 10 to 12; }
+  message Note { optional string text = 1 [deprecated = true]; }
+  optional Note note = 9;
+  extensions 100 to 199;
+  reserved 20, 30 to 35;
+  reserved "old";
+}
+extend Account { optional string nickname = 100; }
+service Accounts {
+  rpc Get(Account) returns (Account);
+  rpc Watch(stream Account) returns (stream Account);
+}
+"""
+
+
+def test_protobuf_sent_as_base64_descriptor_is_the_same_schema(rest: Rest, tmp_path: Path) -> None:
+    """A descriptor in base64 (as confluent-kafka sends it) registers as its .proto text."""
+    (tmp_path / "account.proto").write_text(PROTO2)
+    out = tmp_path / "set.pb"
+    assert (
+        protoc.main(["protoc", f"-I{tmp_path}", f"--descriptor_set_out={out}", "account.proto"])
+        == 0
+    )
+    file = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file[0]
+    encoded = base64.b64encode(file.SerializeToString()).decode()
+    from_text = rest.register("legacy-text", PROTO2, "PROTOBUF")
+    from_descriptor = rest.register("legacy-b64", encoded, "PROTOBUF")
+    assert from_descriptor == from_text
+    for path in ("/schemas/ids/1", "/subjects/legacy-b64/versions/1"):
+        body = rest.get(f"{path}?format=serialized").json()
+        round_trip = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(body["schema"]))
+        assert [m.name for m in round_trip.message_type] == ["Account"]
+        assert rest.get(path).json()["schema"] == PROTO2
+    # A lookup with the base64 form finds the version too.
+    found = rest.post("/subjects/legacy-text", {"schema": encoded, "schemaType": "PROTOBUF"})
+    assert found.json()["id"] == from_text

@@ -15,7 +15,7 @@ from schemathesis import checks
 
 from weir.broker.embedded import EmbeddedServer
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 25
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
