@@ -8,7 +8,8 @@ record (key, value, headers) back to back::
     0      8    base_offset         i64  offset of the batch's first record
     8      4    length              u32  bytes after this field (batch size - 12)
     12     1    magic               u8   format version, MAGIC (1)
-    13     4    crc                 u32  CRC-32C of every byte after this field
+    13     4    crc                 u32  CRC-32C of every other byte of the batch
+                                         (bytes 0-12, then 17 to the end)
     17     2    attributes          u16  reserved, 0
     19     4    last_offset_delta   u32  last offset - base offset (kept when compaction
                                          removes records, so offsets never change)
@@ -55,7 +56,7 @@ HEADER_SIZE = HEADER.size
 LENGTH_PREFIX = 12
 """Bytes before the length counts: base_offset and length."""
 CRC_START = 17
-"""The CRC covers the batch from this byte on."""
+"""The CRC covers bytes [0, 13) and then the batch from this byte on."""
 ROW = struct.Struct("<IqiiIIII")
 _HDR_ITEM = struct.Struct("<HI")
 _PEEK = struct.Struct("<qIB")
@@ -183,7 +184,7 @@ def encode_batch(
         producer.base_sequence,
         len(ids),
     )
-    crc = crc32c.crc32c(body, crc32c.crc32c(head[CRC_START:]))
+    crc = crc32c.crc32c(body, crc32c.crc32c(head[CRC_START:], crc32c.crc32c(head[:13])))
     return b"".join((head[:13], _U32.pack(crc), head[CRC_START:], body))
 
 
@@ -211,7 +212,11 @@ def check_batch(buf: bytes | memoryview, pos: int, end: int) -> BatchHeader:
         raise BatchError(f"bad magic byte {f[2]}")
     if size < HEADER_SIZE or pos + size > end:
         raise BatchError(f"batch length {size} runs past the end of the data")
-    if crc32c.crc32c(buf[pos + CRC_START : pos + size]) != f[3]:
+    view = memoryview(buf)
+    if (
+        crc32c.crc32c(view[pos + CRC_START : pos + size], crc32c.crc32c(view[pos : pos + 13]))
+        != f[3]
+    ):
         raise BatchError("CRC-32C mismatch")
     expected = HEADER_SIZE + 4 * f[13] + ROW.size * f[6]
     if f[6] > f[5] + 1 or size < expected:
