@@ -2,9 +2,10 @@
 
 Paths come from the compatibility engine and the linter: Avro ``/fields/1/type`` (field
 indexes of the reader schema), protobuf ``#/Order/Line/2`` (message names, then a field
-number) and JSON Schema ``/properties/total`` (a JSON pointer). The path's names are looked
-for in the file text one after another, each below the previous one, so a nested field
-lands on its own line and not on a same-named field elsewhere. Line 1 when nothing matches.
+number; see _workflow_lines_proto) and JSON Schema ``/properties/total`` (a JSON pointer).
+The path's names are looked for in the file text one after another, each below the
+previous one, so a nested field lands on its own line and not on a same-named field
+elsewhere. Line 1 when nothing matches.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from typing import Any
 
 from weir.core.types import SchemaType
+from weir.sdk.cli._workflow_lines_proto import locate_proto
 
 
 def locate(schema_type: SchemaType, text: str, path: str, reader_text: str | None = None) -> int:
@@ -23,48 +25,35 @@ def locate(schema_type: SchemaType, text: str, path: str, reader_text: str | Non
     a FORWARD finding counts in the old schema but is shown in the new file.
     """
     tokens = [t for t in path.lstrip("#").split("/") if t]
+    if schema_type is SchemaType.PROTOBUF:
+        return locate_proto(text, tokens)
     if schema_type is SchemaType.AVRO:
         patterns = _avro_patterns(reader_text or text, tokens)
-    elif schema_type is SchemaType.PROTOBUF:
-        patterns = [_proto_patterns(t) for t in tokens]
     else:
-        patterns = [[_key(_unescape(t))] for t in tokens if not t.isdigit()]
+        patterns = [_key(_unescape(t)) for t in tokens if not t.isdigit()]
     return _search(text, patterns)
 
 
 def line_of_key(text: str, key: str) -> int:
     """The line of a JSON object key (1 when absent)."""
-    return _search(text, [[_key(key)]])
+    return _search(text, [_key(key)])
 
 
 def _key(key: str) -> re.Pattern[str]:
     return re.compile(rf'"{re.escape(key)}"\s*:')
 
 
-def _search(text: str, steps: list[list[re.Pattern[str]]]) -> int:
-    """Match each step below the previous one; a step's alternatives are tried in order."""
+def _search(text: str, patterns: list[re.Pattern[str]]) -> int:
+    """Match each pattern below the previous match; a miss keeps the enclosing line."""
     position, found = 0, 0
-    for alternatives in steps:
-        for pattern in alternatives:
-            match = pattern.search(text, position)
-            if match is not None:
-                position, found = match.end(), match.start()
-                break
-        # no match: a name the file no longer has, so keep the enclosing line
+    for pattern in patterns:
+        match = pattern.search(text, position)
+        if match is not None:
+            position, found = match.end(), match.start()
     return text.count("\n", 0, found) + 1
 
 
-def _proto_patterns(token: str) -> list[re.Pattern[str]]:
-    if token.isdigit():
-        return [re.compile(rf"\b\w+\s*=\s*{token}\b")]
-    name = re.escape(token.rsplit(".", 1)[-1])
-    return [
-        re.compile(rf"\b(?:message|enum|oneof|service|rpc)\s+{name}\b"),
-        re.compile(rf"\b{name}\b"),
-    ]
-
-
-def _avro_patterns(reader_text: str, tokens: list[str]) -> list[list[re.Pattern[str]]]:
+def _avro_patterns(reader_text: str, tokens: list[str]) -> list[re.Pattern[str]]:
     """Turn field indexes into field names by walking the reader schema's JSON."""
     try:
         node: Any = json.loads(reader_text)
@@ -84,7 +73,7 @@ def _avro_patterns(reader_text: str, tokens: list[str]) -> list[list[re.Pattern[
             break
         if isinstance(node, dict) and isinstance(node.get("name"), str):
             names.append(node["name"])
-    return [[re.compile(rf'"name"\s*:\s*"{re.escape(n)}"')] for n in names]
+    return [re.compile(rf'"name"\s*:\s*"{re.escape(n)}"') for n in names]
 
 
 def _unescape(token: str) -> str:
