@@ -1,4 +1,4 @@
-"""Weir's Python SDK: ``from weir.sdk import SchemaRegistryClient``.
+"""Weir's Python SDK: ``from weir.sdk import Admin, SchemaRegistryClient``.
 
 Errors are the classes in ``weir.core.errors``; every one is a ``WeirError`` with ``reason``,
 ``grpc_code`` and ``retriable``.
@@ -6,6 +6,8 @@ Errors are the classes in ``weir.core.errors``; every one is a ``WeirError`` wit
 
 from __future__ import annotations
 
+from weir.sdk._admin import Admin
+from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
 from weir.sdk._registry import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, SchemaRegistryClient
 from weir.sdk._types import (
     LATEST,
@@ -28,10 +30,14 @@ __all__ = [
     "DEFAULT_SERVER",
     "DEFAULT_TIMEOUT_S",
     "LATEST",
+    "Admin",
     "CompatibilityCheck",
     "CompatibilityLevel",
     "Incompatibility",
+    "ListedOffset",
     "Mode",
+    "OffsetSpec",
+    "PartitionInfo",
     "RegisteredSchema",
     "Schema",
     "SchemaId",
@@ -40,6 +46,7 @@ __all__ = [
     "SchemaType",
     "Subject",
     "SubjectVersion",
+    "TopicInfo",
     "Version",
     "VersionSelector",
 ]

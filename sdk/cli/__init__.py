@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from weir.sdk.cli import schema, serve
+from weir.sdk.cli import consume, produce, schema, serve, topic
 
 EXAMPLES = """\
 examples:
@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve.add_parser(commands)
     schema.add_parser(commands)
+    topic.add_parser(commands)
+    produce.add_parser(commands)
+    consume.add_parser(commands)
     return parser
 
 

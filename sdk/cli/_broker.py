@@ -1,0 +1,111 @@
+"""Connections for the topic, produce and consume commands: Admin, registry and LogService.
+
+``connect`` opens all three against one address and turns "unreachable" into an
+UnavailableError that says what to do. ``LogCalls`` sends Produce and Fetch requests with
+a deadline and turns every grpc.RpcError into the WeirError the server sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+
+from weir.core.errors import UnavailableError
+from weir.core.status import from_rpc_error
+from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, Admin, SchemaRegistryClient
+from weir.sdk.cli._workflow_client import server_address
+from weir.v1 import log_service_pb2 as ls
+from weir.v1 import log_service_pb2_grpc as ls_grpc
+
+R = TypeVar("R")
+MAX_RECEIVE_BYTES = 64 << 20
+"""The largest reply a channel accepts (fetches ask for less; see consume.FETCH_MAX_BYTES)."""
+
+
+class LogCalls:
+    """Produce and Fetch over one channel."""
+
+    def __init__(self, server: str, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        """The deadline of a call, in seconds (plus the long-poll wait for Fetch)."""
+        options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
+        self._channel = grpc.insecure_channel(server, options=options)
+        self._stub: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
+
+    def produce(self, request: ls.ProduceRequest) -> ls.ProduceResponse:
+        """One Produce call."""
+        response: ls.ProduceResponse = self._call(self._stub.Produce, request, self.timeout_s)
+        return response
+
+    def fetch(self, request: ls.FetchRequest) -> ls.FetchResponse:
+        """One Fetch call; its deadline covers the long-poll wait."""
+        timeout_s = self.timeout_s + request.max_wait_ms / 1000
+        response: ls.FetchResponse = self._call(self._stub.Fetch, request, timeout_s)
+        return response
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+    @staticmethod
+    def _call(method: Callable[..., R], request: Any, timeout_s: float) -> R:
+        try:
+            return method(request, timeout=timeout_s)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Clients:
+    """Everything a broker command talks to."""
+
+    server: str
+    """The HOST:PORT in use."""
+    admin: Admin
+    """Topics and offsets."""
+    registry: SchemaRegistryClient
+    """Schemas, for encoding and decoding."""
+    log: LogCalls
+    """Produce and Fetch."""
+
+
+def add_connection_args(parser: argparse.ArgumentParser) -> None:
+    """--server and --timeout, as every `weir schema` command has them."""
+    parser.add_argument(
+        "--server",
+        metavar="HOST:PORT",
+        help=f"server gRPC address (default $WEIR_SERVER, else {DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"deadline per call (default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+@contextlib.contextmanager
+def connect(args: argparse.Namespace) -> Iterator[Clients]:
+    """Clients for ``args.server``; unreachable becomes an UnavailableError naming it."""
+    server = server_address([args.server])
+    admin = Admin(server, timeout_s=args.timeout)
+    registry = SchemaRegistryClient(server, timeout_s=args.timeout)
+    log = LogCalls(server, args.timeout)
+    try:
+        yield Clients(server, admin, registry, log)
+    except UnavailableError as e:
+        raise UnavailableError(
+            f"cannot reach the server at {server}: {e.message}; is `weir serve` running? "
+            "pass --server HOST:PORT or set WEIR_SERVER",
+            metadata=e.metadata,
+        ) from None
+    finally:
+        log.close()
+        registry.close()
+        admin.close()
