@@ -106,7 +106,11 @@ class Partition:
         self._bases = [s.base for s in self._segments]
         active = self._segments[-1]
         self._log_end = active.next_offset
-        self._log_start = min(max(self._read_log_start(), self._segments[0].base), self._log_end)
+        persisted = self._read_log_start()
+        # The file is written whenever log start moves; it may sit in a compaction gap
+        # just below the first segment's base, which is as good a log start.
+        start = self._segments[0].base if persisted is None else persisted
+        self._log_start = min(start, self._log_end)
         self._rebuild_producers()
 
     # -- opening -------------------------------------------------------------------------
@@ -135,17 +139,17 @@ class Partition:
                     later.unlink()
                 break
         if not segments:
-            segments.append(Segment.create(self.directory, self._read_log_start(), interval))
-        start = self._read_log_start()
+            segments.append(Segment.create(self.directory, self._read_log_start() or 0, interval))
+        start = self._read_log_start() or 0
         while len(segments) > 1 and segments[0].next_offset <= start:
             segments.pop(0).delete()
         return segments
 
-    def _read_log_start(self) -> int:
+    def _read_log_start(self) -> int | None:
         try:
             return int((self.directory / LOG_START_FILE).read_text().strip())
         except (OSError, ValueError):
-            return 0
+            return None
 
     def _write_log_start(self, offset: int) -> None:
         path = self.directory / LOG_START_FILE
@@ -360,8 +364,11 @@ class Partition:
 
     # -- deletion ------------------------------------------------------------------------
 
-    def drop_segments(self, doomed: list[Segment]) -> None:
-        """Delete closed segments from the log; log start moves past them."""
+    def drop_segments(self, doomed: list[Segment], to_base: bool = True) -> None:
+        """Delete closed segments; log start moves to the first remaining segment's base.
+
+        With ``to_base`` False (delete_records) log start stays where the caller put it.
+        """
         if not doomed:
             return
         with self._flush_lock:
@@ -369,7 +376,8 @@ class Partition:
                 gone = {id(s) for s in doomed}
                 self._segments = [s for s in self._segments if id(s) not in gone]
                 self._bases = [s.base for s in self._segments]
-                self._log_start = max(self._log_start, self._segments[0].base)
+                if to_base:
+                    self._log_start = max(self._log_start, self._segments[0].base)
                 start = self._log_start
             self._write_log_start(start)
             for seg in doomed:
@@ -410,7 +418,7 @@ class Partition:
                     self._roll()
                 doomed = [s for s in self._segments[:-1] if s.next_offset <= before]
             self._write_log_start(before)
-            self.drop_segments(doomed)
+            self.drop_segments(doomed, to_base=False)
             return Offset(self._log_start)
 
     def close(self) -> None:

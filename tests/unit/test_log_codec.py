@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weir.broker.log.api import NewRecord, ProducerState
+from weir.broker.log.api import NewRecord, ProducerState, Record
 from weir.broker.log.batch import (
     HEADER_SIZE,
     BatchError,
@@ -20,7 +20,7 @@ from weir.broker.log.batch import (
 PRODUCER = ProducerState(producer_id=7, epoch=2, base_sequence=40)
 
 
-def _roundtrip(records: list[NewRecord], base: int = 100) -> list:
+def _roundtrip(records: list[NewRecord], base: int = 100) -> list[Record]:
     data = encode_batch(base, records, PRODUCER, append_time=5_000)
     h = check_batch(data, 0, len(data))
     assert h.size == len(data)
@@ -99,9 +99,9 @@ records_strategy = st.lists(
         NewRecord,
         value=st.none() | st.binary(max_size=50),
         key=st.none() | st.binary(max_size=20),
-        headers=st.lists(
-            st.tuples(st.text(max_size=5), st.binary(max_size=5)), max_size=3
-        ).map(tuple),
+        headers=st.lists(st.tuples(st.text(max_size=5), st.binary(max_size=5)), max_size=3).map(
+            tuple
+        ),
         timestamp_ms=st.integers(-(2**40), 2**40),
         key_schema_id=st.integers(0, 2**32 - 1),
         value_schema_id=st.integers(0, 2**32 - 1),
@@ -118,8 +118,7 @@ def test_roundtrip_property(records: list[NewRecord], base: int) -> None:
     out = _roundtrip(records, base)
     assert [r.offset for r in out] == list(range(base, base + len(records)))
     assert [
-        (r.key, r.value, r.headers, r.timestamp_ms, r.key_schema_id, r.value_schema_id)
-        for r in out
+        (r.key, r.value, r.headers, r.timestamp_ms, r.key_schema_id, r.value_schema_id) for r in out
     ] == [
         (r.key, r.value, r.headers, r.timestamp_ms, r.key_schema_id, r.value_schema_id)
         for r in records

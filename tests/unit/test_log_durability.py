@@ -89,7 +89,7 @@ def test_sync_api_from_a_thread(tmp_path: Path) -> None:
         part = store.partition(TP)
 
         def writer() -> list[int]:
-            offsets = []
+            offsets: list[int] = []
             for i in range(20):
                 r = part.append([NewRecord(b"sync%d" % i, b"k")], Acks.ALL)
                 offsets.append(r.base_offset)
@@ -180,9 +180,7 @@ asyncio.run(main())
 """
 
 
-def test_disk_full_truncates_and_recovers(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_disk_full_truncates_and_recovers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(tmp_path)],
         capture_output=True,

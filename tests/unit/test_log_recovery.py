@@ -28,9 +28,7 @@ def build(root: Path, batches: int, cfg: StorageConfig | None = None) -> list[in
         await store.create_partition(TP, cfg or StorageConfig())
         ends = []
         for b in range(batches):
-            await store.append(
-                TP, [NewRecord(b"v%d-%d" % (b, i), b"k%d" % i) for i in range(3)]
-            )
+            await store.append(TP, [NewRecord(b"v%d-%d" % (b, i), b"k%d" % i) for i in range(3)])
             ends.append(store.partition(TP).segments()[-1].size)
         await store.close()
         return ends
@@ -52,7 +50,9 @@ def reopen_and_read(root: Path) -> tuple[int, list[bytes | None]]:
     return asyncio.run(main())
 
 
-def test_torn_tail_is_truncated_and_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_torn_tail_is_truncated_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ends = build(tmp_path, 4)
     log_file = pdir(tmp_path) / f"{0:020d}.log"
     with log_file.open("r+b") as f:
@@ -68,7 +68,9 @@ def test_torn_tail_is_truncated_and_logged(tmp_path: Path, caplog: pytest.LogCap
     assert f"dropped {ends[3] - 5 - ends[2]} bytes" in text
 
 
-def test_garbage_after_last_batch_is_dropped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_garbage_after_last_batch_is_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ends = build(tmp_path, 2)
     log_file = pdir(tmp_path) / f"{0:020d}.log"
     with log_file.open("ab") as f:
@@ -92,8 +94,7 @@ def test_corrupt_byte_in_last_batch(tmp_path: Path, caplog: pytest.LogCaptureFix
     assert end == 6
     assert len(values) == 6
     assert any(
-        f"at byte {ends[1]}, dropped {ends[2] - ends[1]} bytes (CRC-32C mismatch)"
-        in r.getMessage()
+        f"at byte {ends[1]}, dropped {ends[2] - ends[1]} bytes (CRC-32C mismatch)" in r.getMessage()
         for r in caplog.records
     )
 

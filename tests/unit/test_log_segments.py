@@ -202,8 +202,8 @@ def test_bad_names_configs_and_missing_partitions(tmp_path: Path) -> None:
         assert info.value.metadata["key"] == "segment_bytes"
         with pytest.raises(PartitionNotFoundError):
             await store.read(TP, 0, 10)
+        await store.create_partition(TP, StorageConfig())
         with pytest.raises(InvalidArgumentError, match="at least one record"):
-            await store.create_partition(TP, StorageConfig())
             await store.append(TP, [])
         await store.delete_partition(TP)
         assert store.partitions() == []
