@@ -19,7 +19,7 @@ from weir.broker.gate import InboundRecord, RecordGate, Refusal, Refused
 from weir.broker.log.api import Acks, LogStore, NewRecord, ProducerState, TopicPartition
 from weir.broker.partitioner import partition_for_key
 from weir.broker.topics import DLQ_SUFFIX, Topic, TopicManager
-from weir.core.errors import InvalidArgumentError, InvalidRecordError, InvalidRequestSizeError
+from weir.core.errors import InvalidArgumentError, InvalidRequestSizeError, WeirError
 
 MAX_RECORDS_PER_REQUEST = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
@@ -203,17 +203,19 @@ def _why(topic: Topic, partition: int, refusal: Refusal) -> tuple[tuple[str, byt
     )
 
 
-def _rejected(topic: Topic, refusals: list[Refusal]) -> InvalidRecordError:
+def _rejected(topic: Topic, refusals: list[Refusal]) -> WeirError:
     shown = "; ".join(r.error.message for r in refusals[:5])
     more = f" (and {len(refusals) - 5} more)" if len(refusals) > 5 else ""
     first = refusals[0]
-    return InvalidRecordError(
+    return type(first.error)(
         f"{len(refusals)} record(s) refused by topic '{topic.name}' (on.invalid=reject, nothing "
         f"was appended): {shown}{more}",
         metadata={
             "topic": topic.name,
             "index": str(first.index),
             "subject": first.subject,
+            "version": str(first.version),
+            "path": first.field_path,
             "rule": first.rule,
             "refusals": json.dumps(
                 [

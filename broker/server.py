@@ -1,12 +1,15 @@
 """Server composition: ``create_server(config)`` wires every service into one grpc.aio server.
 
-The server carries grpc health and server reflection, so grpcurl and `buf curl` work
-without .proto files. It binds the configured address (port 0 picks one) and reports the
-bound port.
+One event loop runs gRPC (registry, topics, produce/fetch, grpc health and server
+reflection, so grpcurl and `buf curl` work without .proto files) and the Confluent REST API.
+The log engine holds every partition, including the registry's ``_schemas`` topic. A
+background task runs retention, compaction and segment rolls.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -15,17 +18,38 @@ from grpc_health.v1 import _async as health_aio  # the aio servicer health.py re
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from weir.broker.fetch import FetchService
+from weir.broker.gate import RecordGate
+from weir.broker.log.engine import EmbeddedLogStore
+from weir.broker.log_servicer import LogServicer
+from weir.broker.produce import MAX_REQUEST_BYTES, ProduceService
+from weir.broker.schemas_topic import TopicRegistryStore
+from weir.broker.topic_servicer import TopicServicer
+from weir.broker.topics import SCHEMAS_TOPIC, TopicManager
 from weir.core.config import ServerConfig
 from weir.core.errors import UnavailableError
 from weir.registry.rest.server import HttpServer, start_http_server
 from weir.registry.service import SchemaRegistry
 from weir.registry.servicer import RegistryServicer
-from weir.registry.store import FileRegistryStore
-from weir.v1 import registry_service_pb2, registry_service_pb2_grpc
+from weir.v1 import (
+    log_service_pb2,
+    log_service_pb2_grpc,
+    registry_service_pb2,
+    registry_service_pb2_grpc,
+    topic_service_pb2,
+    topic_service_pb2_grpc,
+)
 
 log = logging.getLogger("weir.server")
 
-SERVICE_NAMES = (registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,)
+SERVICE_NAMES = (
+    registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
+    topic_service_pb2.DESCRIPTOR.services_by_name["TopicService"].full_name,
+    log_service_pb2.DESCRIPTOR.services_by_name["LogService"].full_name,
+)
+MAX_MESSAGE_BYTES = MAX_REQUEST_BYTES + (16 << 20)
+"""gRPC message limit: the largest produce request plus framing headroom."""
+CLEANUP_INTERVAL_S = 30.0
 
 
 @dataclass(slots=True)
@@ -37,11 +61,17 @@ class WeirServer:
     port: int
     """The bound gRPC port."""
     registry: SchemaRegistry
-    """The schema registry behind RegistryService."""
+    """The schema registry behind RegistryService and the REST API."""
+    log_store: EmbeddedLogStore
+    """Every partition's log."""
+    topics: TopicManager
+    """Topic metadata."""
     health: health_aio.HealthServicer
     """The grpc health servicer, set to NOT_SERVING on shutdown."""
     http: HttpServer
     """The REST API server on the same event loop."""
+    cleanup: asyncio.Task[None]
+    """The retention and compaction loop."""
 
     @property
     def http_port(self) -> int:
@@ -51,19 +81,55 @@ class WeirServer:
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop accepting calls, let in-flight ones finish, then close storage."""
         await self.health.enter_graceful_shutdown()
+        self.cleanup.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.cleanup
         await self.http.stop()
         await self.grpc_server.stop(grace_s)
         self.registry.close()
+        await self.log_store.close()
+
+
+async def _cleanup_loop(store: EmbeddedLogStore, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await store.run_cleanup()
+        except Exception:
+            log.exception("log cleanup failed; will retry in %.0f s", interval_s)
 
 
 async def create_server(config: ServerConfig) -> WeirServer:
     """Build, bind and start the server."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    registry = SchemaRegistry(FileRegistryStore(config.data_dir / "registry" / "schemas.log"))
-    server = grpc.aio.server()
-    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        RegistryServicer(registry), server
+    log_store = EmbeddedLogStore(config.data_dir / "log")
+    topics = TopicManager(config.data_dir, log_store)
+    await topics.open()
+    schemas = log_store.partition(topics.get(SCHEMAS_TOPIC).partition(0))
+    registry = SchemaRegistry(TopicRegistryStore(schemas))
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ]
     )
+    produce = ProduceService(topics, log_store, RecordGate(registry))
+    servicers = (
+        (
+            registry_service_pb2_grpc.add_RegistryServiceServicer_to_server,
+            RegistryServicer(registry),
+        ),
+        (
+            topic_service_pb2_grpc.add_TopicServiceServicer_to_server,
+            TopicServicer(topics, log_store),
+        ),
+        (
+            log_service_pb2_grpc.add_LogServiceServicer_to_server,
+            LogServicer(produce, FetchService(topics, log_store)),
+        ),
+    )
+    for add, servicer in servicers:
+        add(servicer, server)  # type: ignore[operator]
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -73,14 +139,14 @@ async def create_server(config: ServerConfig) -> WeirServer:
     )
     try:
         port = server.add_insecure_port(config.grpc_address)
-    except RuntimeError as e:
-        registry.close()
-        raise UnavailableError(f"cannot bind gRPC on {config.grpc_address}: {e}") from None
-    try:
         http = await start_http_server(registry, config.http_address)
-    except UnavailableError:
+    except (RuntimeError, UnavailableError) as e:
         registry.close()
-        raise
+        await log_store.close()
+        if isinstance(e, UnavailableError):
+            raise
+        raise UnavailableError(f"cannot bind gRPC on {config.grpc_address}: {e}") from None
     await server.start()
+    cleanup = asyncio.create_task(_cleanup_loop(log_store, CLEANUP_INTERVAL_S))
     log.info("weir serving gRPC on port %d, data in %s", port, config.data_dir)
-    return WeirServer(server, port, registry, health_servicer, http)
+    return WeirServer(server, port, registry, log_store, topics, health_servicer, http, cleanup)
