@@ -63,7 +63,7 @@ def _result(outcome: BatchOutcome) -> ls.BatchResult:
     for r in outcome.refusals:
         result.errors.add(
             index=r.index,
-            reason=reason_number(r.error),  # type: ignore[arg-type]
+            reason=reason_number(r.error),
             message=r.error.message,
             subject=r.subject,
             version=r.version,

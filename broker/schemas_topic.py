@@ -26,7 +26,7 @@ class TopicRegistryStore:
 
     def load(self) -> Iterator[StoreRecord]:
         """Every record from the log start, oldest first."""
-        offset = self._partition.offsets().log_start
+        offset: int = self._partition.offsets().log_start
         end = self._partition.offsets().log_end
         while offset < end:
             batch = self._partition.read(offset, _READ_BYTES)

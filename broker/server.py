@@ -129,7 +129,7 @@ async def create_server(config: ServerConfig) -> WeirServer:
         ),
     )
     for add, servicer in servicers:
-        add(servicer, server)  # type: ignore[operator]
+        add(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):

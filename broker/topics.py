@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -107,7 +108,7 @@ class TopicManager:
             )
         return topic
 
-    def list(self, include_internal: bool = False) -> list[Topic]:
+    def list(self, include_internal: bool = False) -> Sequence[Topic]:
         """Topics sorted by name."""
         return [t for n, t in sorted(self._topics.items()) if include_internal or not t.internal]
 
@@ -115,7 +116,7 @@ class TopicManager:
         """Create a topic and its partitions."""
         return await self._create(check_name(name), partitions, overrides, internal=False)
 
-    async def update_config(self, name: str, set_: dict[str, str], remove: list[str]) -> Topic:
+    async def update_config(self, name: str, set_: dict[str, str], remove: Sequence[str]) -> Topic:
         """Set and remove overrides; the engine picks up storage changes."""
         topic = self.get(name)
         overrides = {k: v for k, v in topic.overrides.items() if k not in remove}
