@@ -136,6 +136,7 @@ class Partition:
                         later.stat().st_size,
                         seg.path,
                     )
+                    remove_index(later)
                     later.unlink()
                 break
         if not segments:
