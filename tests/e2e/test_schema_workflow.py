@@ -543,3 +543,13 @@ def test_lint_reports_each_format_and_rules_switch_off(repo: Repo) -> None:
     done = repo.weir("schema", "lint")
     assert done.code == 2
     assert "unknown rule NO_SUCH_RULE" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["apply", "check", "lint"])
+def test_help_shows_examples_and_exit_codes(repo: Repo, command: str) -> None:
+    done = repo.weir("schema", command, "--help")
+    assert done.code == 0
+    examples = done.stdout.split("examples", 1)[1]
+    assert f"weir schema {command}" in examples
+    assert "exit codes" in done.stdout
+    assert "--config" in done.stdout
