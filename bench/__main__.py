@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import registry
+from bench import log_engine, registry
 
-BENCHMARKS = (registry,)
+BENCHMARKS = (registry, log_engine)
 
 if __name__ == "__main__":
     for module in BENCHMARKS:

@@ -91,6 +91,19 @@ class RecordGate:
                     rule="max.message.bytes",
                 )
             )
+        if record.key is None and "compact" in config.cleanup_policy:
+            raise Refused(
+                Refusal(
+                    index,
+                    InvalidRecordError(
+                        f"record {index} has no key, but topic '{topic.name}' is compacted "
+                        "(cleanup.policy=compact) and compaction keeps the newest record per key; "
+                        "give the record a key",
+                        metadata={"index": str(index), "rule": "compacted-topic-needs-key"},
+                    ),
+                    rule="compacted-topic-needs-key",
+                )
+            )
         key = self._field(topic, index, "key", record.key, config.key_schema_validation)
         value = self._field(topic, index, "value", record.value, config.value_schema_validation)
         use_append_time = config.message_timestamp_type == "LogAppendTime"

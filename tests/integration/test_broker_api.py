@@ -187,3 +187,26 @@ def test_idempotent_producer_dedupes_retries_and_fences(broker: Broker) -> None:
         ls.ProduceRequest(topic="t", acks=lp.ACKS_ALL, batches=[unnamed], producer_id=pid),
     )
     assert "partition" in got["message"]
+
+
+def test_idempotent_sequences_count_appended_records_only(broker: Broker) -> None:
+    broker.create_topic("t", 1, max_message_bytes="10", on_invalid="reject_record")
+    pid = broker.log.InitProducer(ls.InitProducerRequest()).producer_id
+
+    def send(seq: int, values: list[bytes]) -> ls.BatchResult:
+        batch = ls.ProduceBatch(
+            partition=0, base_sequence=seq, records=[lp.Record(value=v) for v in values]
+        )
+        request = ls.ProduceRequest(topic="t", acks=lp.ACKS_ALL, batches=[batch], producer_id=pid)
+        return broker.log.Produce(request).results[0]
+
+    broker.topics.UpdateTopicConfig(
+        ts.UpdateTopicConfigRequest(name="t", set={"value.schema.validation": "none"})
+    )
+    first = send(0, [b"ok", b"x" * 50, b"ok2"])
+    assert list(first.record_indexes) == [0, 2]
+    assert [e.index for e in first.errors] == [1]
+    retry = send(0, [b"ok", b"x" * 50, b"ok2"])
+    assert retry.duplicate
+    assert list(retry.offsets) == list(first.offsets)
+    assert list(send(2, [b"next"]).offsets) == [2]

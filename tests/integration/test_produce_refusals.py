@@ -135,3 +135,11 @@ def test_fetch_out_of_range_carries_bounds(broker: Broker) -> None:
     assert errors_pb2.ErrorReason.Name(part.error_reason) == "ERROR_REASON_OFFSET_OUT_OF_RANGE"
     assert "[0, 0]" in part.error_message
     assert (part.log_start_offset, part.log_end_offset) == (0, 0)
+
+
+def test_compacted_topic_needs_keys(broker: Broker) -> None:
+    broker.create_topic("state", 1, cleanup_policy="compact", value_schema_validation="none")
+    got = refused(broker, b"no key", topic="state")
+    assert got["rule"] == "compacted-topic-needs-key"
+    reply = broker.produce("state", [record(b"v", key=b"k")])
+    assert list(reply.results[0].offsets) == [0]
