@@ -43,13 +43,13 @@ class LoopThread:
 class EmbeddedServer(LoopThread):
     """A started Weir server on 127.0.0.1, port 0 unless given."""
 
-    def __init__(self, data_dir: Path, grpc_address: str = "127.0.0.1:0") -> None:
+    def __init__(self, data_dir: Path, grpc_address: str = "127.0.0.1:0", **settings: Any) -> None:
+        """Start on ``data_dir``; ``settings`` override other ServerConfig fields."""
         super().__init__()
         self.data_dir = data_dir
         try:
-            config = ServerConfig(
-                data_dir=data_dir, grpc_address=grpc_address, http_address="127.0.0.1:0"
-            )
+            fields = {"http_address": "127.0.0.1:0", **settings}
+            config = ServerConfig(data_dir=data_dir, grpc_address=grpc_address, **fields)
             self.server: WeirServer = self.call(create_server(config))
         except BaseException:
             self.close()

@@ -49,7 +49,6 @@ SERVICE_NAMES = (
 )
 MAX_MESSAGE_BYTES = MAX_REQUEST_BYTES + (16 << 20)
 """gRPC message limit: the largest produce request plus framing headroom."""
-CLEANUP_INTERVAL_S = 30.0
 
 
 @dataclass(slots=True)
@@ -147,6 +146,7 @@ async def create_server(config: ServerConfig) -> WeirServer:
             raise
         raise UnavailableError(f"cannot bind gRPC on {config.grpc_address}: {e}") from None
     await server.start()
-    cleanup = asyncio.create_task(_cleanup_loop(log_store, CLEANUP_INTERVAL_S))
+    interval_s = config.log_cleanup_interval_ms / 1000
+    cleanup = asyncio.create_task(_cleanup_loop(log_store, interval_s))
     log.info("weir serving gRPC on port %d, data in %s", port, config.data_dir)
     return WeirServer(server, port, registry, log_store, topics, health_servicer, http, cleanup)

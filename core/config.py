@@ -29,6 +29,8 @@ class ServerConfig:
     """HOST:PORT for gRPC; port 0 picks a free port."""
     http_address: str = "127.0.0.1:8081"
     """HOST:PORT for the Confluent-compatible REST API; port 0 picks a free port."""
+    log_cleanup_interval_ms: int = 30_000
+    """How often retention, compaction and age-based segment rolls run."""
     shutdown_grace_ms: int = 5000
     """How long in-flight RPCs get to finish on shutdown."""
 
