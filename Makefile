@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUF := node_modules/.bin/buf
 
-.PHONY: run test lint typecheck contracts proto proto-check unit bench clean
+.PHONY: run test lint typecheck contracts proto proto-check unit bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ proto: $(STAMP)
 
 proto-check: $(STAMP) $(BUF)
 	$(BUF) lint
+	BUF=$(BUF) scripts/buf_breaking.sh
 	$(BIN)/python scripts/gen_proto.py --check
 
 lint: $(STAMP)
@@ -48,6 +49,9 @@ test: $(STAMP) $(BUF)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench --smoke
 
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info
