@@ -100,8 +100,8 @@ class Report:
         return {
             "topic": self.topic,
             "produced": len(self.appended),
-            "records": self.appended,
-            "refused": self.refused,
+            "records": sorted(self.appended, key=lambda r: r["line"]),
+            "refused": sorted(self.refused, key=lambda r: int(r["line"])),
             "not_appended": self.not_appended,
             "bad_lines": self.bad_lines,
         }
