@@ -92,7 +92,18 @@ class ServeProcess:
         """Where the server's stderr (its log) goes."""
         with log.open("a") as stderr:
             self.process = subprocess.Popen(
-                [str(WEIR), "serve", "--data-dir", str(data_dir), "--grpc", "127.0.0.1:0"],
+                [
+                    str(WEIR),
+                    "serve",
+                    *(
+                        "--data-dir",
+                        str(data_dir),
+                        "--grpc",
+                        "127.0.0.1:0",
+                        "--http",
+                        "127.0.0.1:0",
+                    ),
+                ],
                 cwd=cwd,
                 env=clean_env(),
                 stdout=subprocess.PIPE,

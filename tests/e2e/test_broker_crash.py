@@ -4,15 +4,19 @@ segment tail is truncated to the last whole batch on restart."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
 
-from tests.e2e.server_process import ServerProcess
+from tests.e2e.conftest import ServeProcess
 from tests.integration.broker_helpers import Broker, record
+
+Serve = Callable[[Path], ServeProcess]
 
 PRODUCER = r"""
 import json, sys, grpc
@@ -49,23 +53,23 @@ def read_all(address: str, topic: str) -> list[tuple[int, bytes]]:
             offset = part.records[-1].offset + 1
 
 
-def test_sigkill_during_acks_all_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data").start()
+def test_sigkill_during_acks_all_loses_nothing_acknowledged(tmp_path: Path, serve: Serve) -> None:
+    server = serve(tmp_path / "data")
     with grpc.insecure_channel(server.address) as channel:
         Broker(channel).create_topic("crash", 1, value_schema_validation="none")
     acked_path = tmp_path / "acked.jsonl"
     producer = subprocess.Popen([sys.executable, "-c", PRODUCER, server.address, str(acked_path)])
     time.sleep(2.0)
-    server.kill()
+    server.stop(signal.SIGKILL)
     producer.wait(timeout=30)
     acked = [json.loads(line) for line in acked_path.read_text().splitlines()]
     assert len(acked) >= 10, "the producer got no acknowledgement before the kill"
 
-    server = ServerProcess(tmp_path / "data").start()
+    server = serve(tmp_path / "data")
     try:
         stored = read_all(server.address, "crash")
     finally:
-        server.stop()
+        server.stop(signal.SIGTERM)
     offsets = [o for o, _ in stored]
     assert offsets == list(range(len(stored))), "offsets are not dense"
     values = [v for _, v in stored]
@@ -77,29 +81,29 @@ def test_sigkill_during_acks_all_loses_nothing_acknowledged(tmp_path: Path) -> N
         )
 
 
-def test_torn_segment_tail_is_truncated_and_logged(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data").start()
+def test_torn_segment_tail_is_truncated_and_logged(tmp_path: Path, serve: Serve) -> None:
+    server = serve(tmp_path / "data")
     with grpc.insecure_channel(server.address) as channel:
         broker = Broker(channel)
         broker.create_topic("torn", 1, value_schema_validation="none")
         for i in range(5):
             broker.produce("torn", [record(f"r{i}".encode())])
-    assert server.stop() == 0
+    assert server.stop(signal.SIGTERM) == 0
     (segment,) = sorted((tmp_path / "data").rglob("torn-0*/*.log"))
     whole = segment.stat().st_size
     with segment.open("ab") as f:
         f.write(b"\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x01\x00garbage-tail")
 
-    server = ServerProcess(tmp_path / "data").start()
+    server = serve(tmp_path / "data")
     try:
         stored = read_all(server.address, "torn")
         with grpc.insecure_channel(server.address) as channel:
             reply = Broker(channel).produce("torn", [record(b"after")])
     finally:
-        server.stop()
+        server.stop(signal.SIGTERM)
     assert [v for _, v in stored] == [f"r{i}".encode() for i in range(5)]
     assert list(reply.results[0].offsets) == [5]
     assert segment.stat().st_size > whole  # truncated back, then appended to
-    log = server.log_text()
+    log = server.log.read_text()
     assert str(segment.name) in log
     assert "truncat" in log.lower()
