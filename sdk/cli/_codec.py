@@ -28,7 +28,12 @@ import fastavro
 from fastavro.validation import ValidationError, validate
 from google.protobuf import descriptor_pool, json_format, message, message_factory
 
-from weir.core.errors import InvalidRecordError, SubjectNotFoundError, WeirError
+from weir.core.errors import (
+    InvalidRecordError,
+    SubjectNotFoundError,
+    UnavailableError,
+    WeirError,
+)
 from weir.core.framing import frame, parse_header, parse_protobuf_indexes
 from weir.core.types import SchemaType
 from weir.registry.formats import ParsedSchema, ResolvedReference, get_format
@@ -204,8 +209,8 @@ class Schemas:
         try:
             schema_id = parse_header(data)
             return self.by_id(schema_id).decode(data), schema_id
-        except WeirError:
-            if stored_id:
+        except WeirError as e:
+            if stored_id or isinstance(e, UnavailableError):
                 raise
             return None, 0  # looked framed, but no registered schema: show it raw
 

@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from weir.core.errors import InvalidArgumentError, WeirError, error_class
+from weir.core.errors import InvalidArgumentError, UnavailableError, WeirError, error_class
 from weir.sdk import Admin, TopicInfo
 from weir.sdk.cli._broker import Clients, add_connection_args, connect
 from weir.sdk.cli._codec import Schemas, dumps, raw_value
@@ -225,7 +225,9 @@ def _field(
         decoded, schema_id = schemas.decode(data, stored_id)
         if schema_id:
             return decoded, schema_id
-    except WeirError as e:
+    except UnavailableError:
+        raise
+    except WeirError as e:  # a record that does not decode is shown raw, with the reason
         doc[f"{part}_error"] = e.message
     value, is_base64 = raw_value(data, parse_json=part == "value")
     if is_base64:
