@@ -1,7 +1,7 @@
-"""The `weir` command line: `weir serve` and `weir schema ...`.
+"""The `weir` command line: serve, schema, topic, produce and consume.
 
-Exit codes, the same for every command: 0 success or compatible, 1 incompatible,
-2 invalid input or usage, 3 server unreachable.
+Exit codes, the same for every command: 0 success or compatible, 1 incompatible or
+refused, 2 invalid input or usage, 3 server unreachable, 4 unexpected server fault.
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ examples:
   weir serve --data-dir ./weir-data
   weir schema register orders-value schemas/order.avsc
   weir schema compat --type AVRO --level BACKWARD new.avsc old.avsc
+  weir topic create orders --partitions 6 --config retention.ms=86400000
+  echo '{"id": "o-1", "qty": 2}' | weir produce orders
+  weir consume orders --from-beginning --max 10
+
+exit codes: 0 ok or compatible, 1 incompatible or refused, 2 invalid input or usage,
+            3 server unreachable, 4 unexpected server fault
 """
 
 

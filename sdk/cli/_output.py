@@ -21,6 +21,8 @@ from weir.core.errors import (
     IncompatibleSchemaError,
     InvalidArgumentError,
     NotFoundError,
+    OffsetOutOfRangeError,
+    TopicAlreadyExistsError,
     UnavailableError,
     WeirError,
 )
@@ -40,7 +42,14 @@ def exit_code(error: WeirError) -> int:
         return INCOMPATIBLE
     if isinstance(error, UnavailableError):
         return UNREACHABLE
-    if isinstance(error, InvalidArgumentError | NotFoundError | FailedPreconditionError):
+    if isinstance(
+        error,
+        InvalidArgumentError
+        | NotFoundError
+        | FailedPreconditionError
+        | TopicAlreadyExistsError
+        | OffsetOutOfRangeError,
+    ):
         return INVALID
     return SERVER_FAULT
 

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from weir.broker.server import create_server
 from weir.core.config import load_config
 from weir.core.errors import WeirError
 
@@ -63,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: Any) -> int:
+    # Imported here so other commands start without loading the server (about 0.3 s).
+    from weir.broker.server import create_server  # noqa: PLC0415
+
     server = await create_server(config)
     print(
         f"weir: serving gRPC on {config.grpc_address.rsplit(':', 1)[0]}:{server.port}", flush=True
