@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import log_engine, registry
+from bench import log_engine, produce, registry
 
-BENCHMARKS = (registry, log_engine)
+BENCHMARKS = (registry, log_engine, produce)
 
 if __name__ == "__main__":
     for module in BENCHMARKS:

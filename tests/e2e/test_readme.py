@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -46,6 +47,32 @@ def test_shell_walkthrough_runs(server: EmbeddedServer, tmp_path: Path) -> None:
     assert "exit code 1" in done.stdout
     assert "email" in done.stdout + done.stderr
     assert server.server.registry.list_versions("orders-value") == [1, 2]
+
+
+def test_broker_walkthrough_runs(server: EmbeddedServer, tmp_path: Path) -> None:
+    registry_script, broker_script = blocks("sh")[1:3]
+    env = {**os.environ, "WEIR_SERVER": server.address, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", registry_script + broker_script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "exit code 1" in done.stdout  # the incompatible schema check
+    assert "exit code 2" in done.stdout  # the line that does not fit the schema
+    assert "line 1" in done.stderr
+    consumed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"topic')]
+    assert sorted(r["value"]["id"] for r in consumed) == ["o-1", "o-2"]
+    assert server.server.log_store.offsets  # the server really holds the records
+    total = sum(
+        server.server.log_store.offsets(server.server.topics.get("orders").partition(p)).log_end
+        for p in range(3)
+    )
+    assert total == 2
 
 
 def test_python_snippet_runs(server: EmbeddedServer) -> None:
