@@ -16,6 +16,7 @@ from weir.broker.topics import Topic
 from weir.core.errors import InvalidRecordError, RecordTooLargeError, WeirError
 from weir.core.framing import parse_header, parse_protobuf_indexes
 from weir.core.types import SchemaType
+from weir.registry.formats import RecordValidator
 from weir.registry.service import SchemaRegistry
 
 
@@ -68,11 +69,24 @@ class _Checked:
 _UNCHECKED = _Checked(0, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    schema_id: int
+    protobuf: bool
+    by_record_name: bool
+    """Protobuf under a record strategy: the subject depends on the message index."""
+    subject: str
+    version: int
+    validator: RecordValidator | None
+
+
 class RecordGate:
     """Validates records for topics against one SchemaRegistry."""
 
     def __init__(self, registry: SchemaRegistry) -> None:
         self.registry = registry
+        self._routes: dict[tuple[object, ...], _Route] = {}
+        self._generation = registry.generation
 
     def check(self, topic: Topic, index: int, record: InboundRecord, now_ms: int) -> NewRecord:
         """The record to append, or raise Refused."""
@@ -125,23 +139,44 @@ class RecordGate:
     ) -> _Checked:
         if mode == "none" or data is None:
             return _UNCHECKED
-        subject = ""
-        version = 0
+        if self._generation != self.registry.generation:
+            self._routes.clear()
+            self._generation = self.registry.generation
+        key = (topic.name, topic.config, part, data[:5])
+        route = self._routes.get(key)
+        subject = route.subject if route is not None else ""
+        version = route.version if route is not None else 0
         try:
-            schema_id = parse_header(data)
+            if route is None:
+                route = self._routes[key] = self._route(topic, part, data, mode)
+                subject, version = route.subject, route.version
             indexes: tuple[int, ...] = ()
             start = 5
-            if self._schema_type(schema_id, topic, part) == SchemaType.PROTOBUF:
+            if route.protobuf:
                 indexes, start = parse_protobuf_indexes(data)
-            subject = self._subject(topic, part, schema_id, indexes)
-            version = self._version(subject, schema_id, part)
-            if mode == "strict":
-                self.registry.validator(schema_id).validate(data[start:], indexes)
-            return _Checked(schema_id, version)
+                if route.by_record_name:
+                    subject = self._subject(topic, part, route.schema_id, indexes)
+                    version = self._version(subject, route.schema_id, part)
+            if route.validator is not None:
+                route.validator.validate(data[start:], indexes)
+            return _Checked(route.schema_id, version)
         except WeirError as e:
             raise Refused(
                 _refusal(index, topic, part, subject=subject, version=version, error=e)
             ) from None
+
+    def _route(self, topic: Topic, part: str, data: bytes, mode: str) -> _Route:
+        """What every record with this header needs: checked once per schema id."""
+        schema_id = parse_header(data)
+        protobuf = self._schema_type(schema_id, topic, part) == SchemaType.PROTOBUF
+        strategy = getattr(topic.config, f"{part}_subject_name_strategy")
+        by_record_name = protobuf and strategy != "topic"
+        subject = version = None
+        if not by_record_name:
+            subject = self._subject(topic, part, schema_id, ())
+            version = self._version(subject, schema_id, part)
+        validator = self.registry.validator(schema_id) if mode == "strict" else None
+        return _Route(schema_id, protobuf, by_record_name, subject or "", version or 0, validator)
 
     def _schema_type(self, schema_id: int, topic: Topic, part: str) -> SchemaType:
         try:

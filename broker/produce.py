@@ -108,6 +108,8 @@ class ProduceService:
             records: dict[int, list[NewRecord]] = {}
             bad: dict[int, list[InboundRecord]] = {}
             sticky = next(self._sticky) % topic.partition_count
+            if batch.partition is not None:
+                topic.partition(batch.partition)  # raises PartitionNotFoundError
             for i, record in enumerate(batch.records):
                 p = self._partition(topic, batch.partition, record, sticky)
                 outcome = groups.setdefault(p, BatchOutcome(b, p))
@@ -166,7 +168,6 @@ class ProduceService:
         self, topic: Topic, wanted: int | None, record: InboundRecord, sticky: int
     ) -> int:
         if wanted is not None:
-            topic.partition(wanted)
             return wanted
         if record.key is not None:
             return partition_for_key(record.key, topic.partition_count)

@@ -57,6 +57,8 @@ class SchemaRegistry:
         self._parsed: dict[SchemaId, ParsedSchema] = {}
         self._validators: dict[SchemaId, RecordValidator] = {}
         self._membership: dict[tuple[str, int], Version | None] = {}
+        self.generation = 0
+        """Counts writes; caches keyed on registry state compare it."""
 
     def close(self) -> None:
         """Close the store."""
@@ -355,6 +357,7 @@ class SchemaRegistry:
         self._store.append(record)
         self._state.apply(record)
         self._membership.clear()
+        self.generation += 1
 
     def _delete(self, sv: SubjectVersion, permanent: bool) -> None:
         key = version_key(sv.subject, sv.version)
