@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from weir.sdk._admin import Admin
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
-from weir.sdk._registry import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, SchemaRegistryClient
+from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._registry import SchemaRegistryClient
 from weir.sdk._types import (
     LATEST,
     CompatibilityCheck,

@@ -7,63 +7,26 @@ UnavailableError when the server cannot be reached.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-import grpc
-
-from weir.core.errors import FailedPreconditionError, InvalidArgumentError
-from weir.core.status import from_rpc_error
 from weir.sdk import _admin_shared as shared
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, TopicInfo
-from weir.sdk._registry import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, GrpcClient
 from weir.v1 import log_service_pb2_grpc as ls_grpc
 from weir.v1 import topic_service_pb2 as ts
 from weir.v1 import topic_service_pb2_grpc as ts_grpc
 
-R = TypeVar("R")
 
-
-class Admin:
+class Admin(GrpcClient):
     """A sync client to create, describe, configure, grow and delete topics. Thread-safe."""
 
     def __init__(
         self, server: str = DEFAULT_SERVER, *, timeout_s: float = DEFAULT_TIMEOUT_S
     ) -> None:
-        if not isinstance(server, str) or not server.strip():
-            raise InvalidArgumentError("server address is empty; pass HOST:PORT")
-        if timeout_s <= 0:
-            raise InvalidArgumentError(f"timeout_s must be positive, got {timeout_s}")
-        self.server = server
-        """The HOST:PORT this client talks to."""
-        self.timeout_s = timeout_s
-        """The deadline of every call, in seconds."""
-        self._channel = grpc.insecure_channel(server)
+        super().__init__(server, timeout_s=timeout_s)
         self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._closed = False
-
-    # ----- lifecycle -----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the channel. Calls after this raise FailedPreconditionError."""
-        self._closed = True
-        self._channel.close()
-
-    def __enter__(self) -> Admin:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Admin(server={self.server!r}, timeout_s={self.timeout_s})"
 
     # ----- topics --------------------------------------------------------------------------
 
@@ -111,14 +74,6 @@ class Admin:
         return shared.offset_from_proto(self._call(self._log.ListOffsets, request))
 
     # ----- plumbing ------------------------------------------------------------------------
-
-    def _call(self, method: Callable[..., R], request: Any) -> R:
-        if self._closed:
-            raise FailedPreconditionError("this Admin is closed; create a new one to make calls")
-        try:
-            return method(request, timeout=self.timeout_s)
-        except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
 
 
 __all__ = ["Admin"]

@@ -8,17 +8,14 @@ Schemas fetched by id are cached for the client's lifetime, since ids are immuta
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Any, TypeVar
-
-import grpc
+from collections.abc import Iterable
+from typing import Any
 
 from weir.core.convert import to_proto
-from weir.core.errors import FailedPreconditionError, InvalidArgumentError
-from weir.core.status import from_rpc_error
+from weir.core.errors import InvalidArgumentError
 from weir.core.types import CompatibilityLevel, Mode, SchemaId, SchemaType, Subject, Version
 from weir.sdk import _registry_shared as shared
+from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, GrpcClient
 from weir.sdk._types import (
     LATEST,
     CompatibilityCheck,
@@ -31,52 +28,17 @@ from weir.sdk._types import (
 from weir.v1 import registry_service_pb2 as rs
 from weir.v1 import registry_service_pb2_grpc as rs_grpc
 
-DEFAULT_SERVER = "localhost:50051"
-DEFAULT_TIMEOUT_S = 10.0
 
-R = TypeVar("R")
-
-
-class SchemaRegistryClient:
+class SchemaRegistryClient(GrpcClient):
     """A sync client for RegistryService. Thread-safe; use as a context manager or close()."""
 
     def __init__(
         self, server: str = DEFAULT_SERVER, *, timeout_s: float = DEFAULT_TIMEOUT_S
     ) -> None:
-        if not isinstance(server, str) or not server.strip():
-            raise InvalidArgumentError("server address is empty; pass HOST:PORT")
-        if timeout_s <= 0:
-            raise InvalidArgumentError(f"timeout_s must be positive, got {timeout_s}")
-        self.server = server
-        """The HOST:PORT this client talks to."""
-        self.timeout_s = timeout_s
-        """The deadline of every call, in seconds."""
-        self._channel = grpc.insecure_channel(server)
+        super().__init__(server, timeout_s=timeout_s)
         self._stub: Any = rs_grpc.RegistryServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._schemas: dict[int, Schema] = {}
         self._lock = threading.Lock()
-        self._closed = False
-
-    # ----- lifecycle -----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the channel. Calls after this raise FailedPreconditionError."""
-        self._closed = True
-        self._channel.close()
-
-    def __enter__(self) -> SchemaRegistryClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"SchemaRegistryClient(server={self.server!r}, timeout_s={self.timeout_s})"
 
     # ----- schemas -------------------------------------------------------------------------
 
@@ -232,16 +194,6 @@ class SchemaRegistryClient:
 
     # ----- plumbing ------------------------------------------------------------------------
 
-    def _call(self, method: Callable[..., R], request: Any) -> R:
-        if self._closed:
-            raise FailedPreconditionError(
-                "this SchemaRegistryClient is closed; create a new one to make calls"
-            )
-        try:
-            return method(request, timeout=self.timeout_s)
-        except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
-
 
 def _id_arg(schema_id: int) -> int:
     if isinstance(schema_id, bool) or not isinstance(schema_id, int) or schema_id < 1:
@@ -249,4 +201,4 @@ def _id_arg(schema_id: int) -> int:
     return schema_id
 
 
-__all__ = ["DEFAULT_SERVER", "DEFAULT_TIMEOUT_S", "SchemaRegistryClient"]
+__all__ = ["SchemaRegistryClient"]
