@@ -24,7 +24,10 @@ these attributes, never the message text.
     │   ├── CompatibilityNotConfiguredError
     │   ├── ModeNotConfiguredError
     │   ├── TopicNotFoundError
-    │   └── PartitionNotFoundError
+    │   ├── PartitionNotFoundError
+    │   ├── GroupNotFoundError
+    │   ├── UnknownMemberIdError
+    │   └── NoCommittedOffsetError
     ├── TopicAlreadyExistsError        ALREADY_EXISTS
     ├── OffsetOutOfRangeError          OUT_OF_RANGE
     ├── FailedPreconditionError        FAILED_PRECONDITION
@@ -33,7 +36,11 @@ these attributes, never the message text.
     │   ├── ReferenceExistsError
     │   ├── OperationNotPermittedError
     │   ├── OutOfOrderSequenceError
-    │   └── ProducerFencedError
+    │   ├── ProducerFencedError
+    │   ├── FencedMemberEpochError
+    │   ├── StaleMemberEpochError
+    │   ├── GroupNotEmptyError
+    │   └── PartitionNotAssignedError
     ├── IncompatibleSchemaError        FAILED_PRECONDITION (reason INCOMPATIBLE_SCHEMA)
     ├── StorageFullError               RESOURCE_EXHAUSTED, retriable
     ├── CorruptDataError               DATA_LOSS
@@ -194,6 +201,24 @@ class PartitionNotFoundError(NotFoundError):
     reason = "PARTITION_NOT_FOUND"
 
 
+class GroupNotFoundError(NotFoundError):
+    """The consumer group does not exist."""
+
+    reason = "GROUP_NOT_FOUND"
+
+
+class UnknownMemberIdError(NotFoundError):
+    """The member id is not in the group; the member must rejoin with an empty id."""
+
+    reason = "UNKNOWN_MEMBER_ID"
+
+
+class NoCommittedOffsetError(NotFoundError):
+    """The group has no committed offset for a partition and one was required."""
+
+    reason = "NO_COMMITTED_OFFSET"
+
+
 class TopicAlreadyExistsError(WeirError):
     """A topic with that name already exists."""
 
@@ -249,6 +274,30 @@ class ProducerFencedError(FailedPreconditionError):
     """A newer epoch of the producer id exists."""
 
     reason = "PRODUCER_FENCED"
+
+
+class FencedMemberEpochError(FailedPreconditionError):
+    """The member epoch is not current; the member must rejoin with epoch 0."""
+
+    reason = "FENCED_MEMBER_EPOCH"
+
+
+class StaleMemberEpochError(FailedPreconditionError):
+    """A commit carried an old member epoch; heartbeat, then commit again."""
+
+    reason = "STALE_MEMBER_EPOCH"
+
+
+class GroupNotEmptyError(FailedPreconditionError):
+    """The group still has members; the operation needs an empty group."""
+
+    reason = "GROUP_NOT_EMPTY"
+
+
+class PartitionNotAssignedError(FailedPreconditionError):
+    """A member committed a partition that is not assigned to it."""
+
+    reason = "PARTITION_NOT_ASSIGNED"
 
 
 class IncompatibleSchemaError(FailedPreconditionError):
