@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from weir.sdk.cli import consume, produce, schema, serve, topic
+from weir.sdk.cli._output import OK, silence_stdout
 
 EXAMPLES = """\
 examples:
@@ -45,8 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+            code: int = args.run(args)
+        finally:  # --help exits from inside parse_args; its text may still be buffered
+            sys.stdout.flush()
+    except BrokenPipeError:  # `weir --help | head`: the reader has gone; not worth a traceback
+        silence_stdout()
+        return OK
     return code
 
 

@@ -5,6 +5,10 @@ prints one JSON document on stdout, results and errors alike (``{"error": {...}}
 
 Exit codes: 0 success or compatible; 1 incompatible; 2 invalid input, usage, or anything
 the server says was not found or not allowed; 3 server unreachable; 4 unexpected server fault.
+
+A reader that goes away early (``weir ... | head``) is not an error: results go through
+:func:`emit`, which stops writing quietly once stdout is closed, and the command still ends
+with the exit code its verdict deserves.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -64,9 +69,9 @@ class Output:
     def result(self, data: Mapping[str, Any], text: str) -> None:
         """Print a command's result: ``data`` as JSON, or ``text`` as is."""
         if self.json:
-            print(json.dumps(data, indent=2), flush=True)
+            emit(json.dumps(data, indent=2))
         elif text:  # an empty listing prints nothing, not a blank line
-            print(text, flush=True)
+            emit(text)
 
     def error(self, error: WeirError) -> int:
         """Print an error and return its exit code."""
@@ -75,7 +80,7 @@ class Output:
             body: dict[str, Any] = {"reason": error.reason, "message": error.message}
             if found:
                 body["incompatibilities"] = found
-            print(json.dumps({"error": body}, indent=2), flush=True)
+            emit(json.dumps({"error": body}, indent=2))
         elif found:
             head = error.message.split(": ", 1)[0] if ": " in error.message else error.message
             print(f"weir: {head}:", file=sys.stderr)
@@ -96,6 +101,9 @@ def command(run: Command) -> Callable[[argparse.Namespace], int]:
             return run(args, out)
         except WeirError as error:
             return out.error(error)
+        except BrokenPipeError:  # a print that bypassed emit(): still no traceback
+            silence_stdout()
+            return OK
         except KeyboardInterrupt:
             print("weir: interrupted", file=sys.stderr)
             return 130
@@ -104,6 +112,33 @@ def command(run: Command) -> Callable[[argparse.Namespace], int]:
             return out.error(WeirError(message))
 
     return wrapper
+
+
+def emit(text: str) -> bool:
+    """Print ``text`` and a newline on stdout; False once the reader has closed the pipe.
+
+    After a broken pipe stdout is pointed at the null device, so later prints and the
+    interpreter's final flush stay quiet instead of printing a traceback.
+    """
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        silence_stdout()
+        return False
+    return True
+
+
+def silence_stdout() -> None:
+    """Send whatever is still written to stdout to the null device (its reader has gone)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced or closed (tests, embedding)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 def incompatibility_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:

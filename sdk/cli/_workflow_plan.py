@@ -17,7 +17,7 @@ from typing import Any
 
 from weir.core.types import CompatibilityLevel
 from weir.sdk import SchemaReference, SchemaRegistryClient
-from weir.sdk.cli._output import INCOMPATIBLE, OK, Output
+from weir.sdk.cli._output import INCOMPATIBLE, OK, Output, emit
 from weir.sdk.cli._workflow_client import connect, server_address
 from weir.sdk.cli._workflow_config import SubjectEntry, WorkflowConfig, load
 from weir.sdk.cli._workflow_report import SubjectResult, text_line, to_json
@@ -80,12 +80,12 @@ def apply(args: argparse.Namespace, out: Output) -> int:
         blocked = any(s.verdict.status == "incompatible" for s in steps)
         write = not blocked and not args.dry_run and any(s.changes for s in steps)
         if not out.json:
-            print(plan_text(steps, address), flush=True)
+            emit(plan_text(steps, address))
         registered = execute(steps, client) if write else {}
     if out.json:
         out.result(plan_json(steps, registered, args.dry_run, written=write), "")
     else:
-        print(outcome(steps, registered, args.dry_run, blocked), flush=True)
+        emit(outcome(steps, registered, args.dry_run, blocked))
     return INCOMPATIBLE if blocked else OK
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from weir.sdk.cli._output import INCOMPATIBLE, OK
+from weir.sdk.cli._output import INCOMPATIBLE, OK, emit
 
 FORMATS = ("text", "json", "github", "junit")
 """The --output choices of check and lint."""
@@ -63,13 +63,13 @@ def render(results: Sequence[SubjectResult], fmt: str, title: str) -> int:
     """Print results in ``fmt``; 0 when no subject has problems, else 1."""
     failed = [r for r in results if r.problems]
     if fmt == "json":
-        print(json.dumps(to_json(results), indent=2), flush=True)
+        emit(json.dumps(to_json(results), indent=2))
     elif fmt == "github":
-        print(github(results), flush=True)
+        emit(github(results))
     elif fmt == "junit":
-        print(junit(results, title), flush=True)
+        emit(junit(results, title))
     else:
-        print(text(results, title), flush=True)
+        emit(text(results, title))
     return INCOMPATIBLE if failed else OK
 
 

@@ -24,7 +24,7 @@ from weir.core.errors import InvalidArgumentError, UnavailableError, WeirError, 
 from weir.sdk import Admin, TopicInfo
 from weir.sdk.cli._broker import Clients, add_connection_args, connect
 from weir.sdk.cli._codec import Schemas, dumps, raw_value
-from weir.sdk.cli._output import OK, Output, command
+from weir.sdk.cli._output import OK, Output, command, emit
 from weir.v1 import errors_pb2
 from weir.v1 import log_pb2 as lp
 from weir.v1 import log_service_pb2 as ls
@@ -181,11 +181,8 @@ def _loop(
 
 
 def _print(doc: dict[str, Any]) -> None:
-    try:
-        print(dumps(doc), flush=True)
-    except BrokenPipeError:  # `weir consume ... | head`: the reader has gone, stop quietly
-        sys.stderr.close()
-        raise SystemExit(OK) from None
+    if not emit(dumps(doc)):  # `weir consume ... | head`: the reader has gone, stop quietly
+        raise SystemExit(OK)
 
 
 def record_json(

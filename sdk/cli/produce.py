@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from weir.core.errors import InvalidArgumentError, InvalidRecordError
 from weir.sdk.cli._broker import Clients, add_connection_args, connect
 from weir.sdk.cli._codec import Schemas
-from weir.sdk.cli._output import INVALID, OK, Output, command
+from weir.sdk.cli._output import INVALID, OK, Output, command, emit
 from weir.sdk.cli._produce_lines import BadLine, LineEncoder
 from weir.v1 import errors_pb2
 from weir.v1 import log_pb2 as lp
@@ -272,7 +272,7 @@ def _reason(number: int) -> str:
 def _finish(out: Output, report: Report) -> int:
     code = INVALID if report.bad_lines else REFUSED if report.refused else OK
     if out.json:
-        print(json.dumps(report.json(), indent=2), flush=True)
+        emit(json.dumps(report.json(), indent=2))
         return code
     for item in sorted(report.refused, key=lambda r: r["line"]):
         where = " (sent to the dead-letter topic)" if item.get("dead_lettered") else ""
@@ -296,7 +296,7 @@ def _finish(out: Output, report: Report) -> int:
     partitions = sorted({r["partition"] for r in report.appended})
     where = f" (partitions {', '.join(map(str, partitions))})" if partitions else ""
     refused = f", refused {len(report.refused)}" if report.refused else ""
-    print(f"produced {len(report.appended)} records to {report.topic}{where}{refused}", flush=True)
+    emit(f"produced {len(report.appended)} records to {report.topic}{where}{refused}")
     return code
 
 

@@ -18,6 +18,10 @@ examples:
   weir serve                                   # 127.0.0.1:50051, data in ./weir-data
   weir serve --data-dir /var/lib/weir --grpc 0.0.0.0:50051
   WEIR_DATA_DIR=/tmp/w weir serve --config weir-server.toml
+
+exit codes:
+  0 shut down cleanly on SIGINT or SIGTERM   2 invalid configuration or data directory
+  3 cannot bind an address (in use, or not on this host)
 """
 
 
