@@ -20,6 +20,8 @@ from grpc_reflection.v1alpha import reflection
 
 from weir.broker.fetch import FetchService
 from weir.broker.gate import RecordGate
+from weir.broker.group_servicer import GroupServicer
+from weir.broker.groups.service import GroupManager
 from weir.broker.log.engine import EmbeddedLogStore
 from weir.broker.log_servicer import LogServicer
 from weir.broker.produce import MAX_REQUEST_BYTES, ProduceService
@@ -32,6 +34,8 @@ from weir.registry.rest.server import HttpServer, start_http_server
 from weir.registry.service import SchemaRegistry
 from weir.registry.servicer import RegistryServicer
 from weir.v1 import (
+    group_service_pb2,
+    group_service_pb2_grpc,
     log_service_pb2,
     log_service_pb2_grpc,
     registry_service_pb2,
@@ -46,6 +50,7 @@ SERVICE_NAMES = (
     registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
     topic_service_pb2.DESCRIPTOR.services_by_name["TopicService"].full_name,
     log_service_pb2.DESCRIPTOR.services_by_name["LogService"].full_name,
+    group_service_pb2.DESCRIPTOR.services_by_name["GroupService"].full_name,
 )
 MAX_MESSAGE_BYTES = MAX_REQUEST_BYTES + (16 << 20)
 """gRPC message limit: the largest produce request plus framing headroom."""
@@ -71,6 +76,10 @@ class WeirServer:
     """The REST API server on the same event loop."""
     cleanup: asyncio.Task[None]
     """The retention and compaction loop."""
+    groups: GroupManager
+    """Consumer groups and committed offsets."""
+    group_ticker: asyncio.Task[None]
+    """The loop that expires silent group members."""
 
     @property
     def http_port(self) -> int:
@@ -80,9 +89,10 @@ class WeirServer:
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop accepting calls, let in-flight ones finish, then close storage."""
         await self.health.enter_graceful_shutdown()
-        self.cleanup.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.cleanup
+        for task in (self.cleanup, self.group_ticker):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.http.stop()
         await self.grpc_server.stop(grace_s)
         self.registry.close()
@@ -106,6 +116,8 @@ async def create_server(config: ServerConfig) -> WeirServer:
     await topics.open()
     schemas = log_store.partition(topics.get(SCHEMAS_TOPIC).partition(0))
     registry = SchemaRegistry(TopicRegistryStore(schemas))
+    groups = GroupManager(topics, log_store)
+    await groups.open()
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -126,6 +138,7 @@ async def create_server(config: ServerConfig) -> WeirServer:
             log_service_pb2_grpc.add_LogServiceServicer_to_server,
             LogServicer(produce, FetchService(topics, log_store)),
         ),
+        (group_service_pb2_grpc.add_GroupServiceServicer_to_server, GroupServicer(groups)),
     )
     for add, servicer in servicers:
         add(servicer, server)  # type: ignore[no-untyped-call]
@@ -148,5 +161,7 @@ async def create_server(config: ServerConfig) -> WeirServer:
     await server.start()
     interval_s = config.log_cleanup_interval_ms / 1000
     cleanup = asyncio.create_task(_cleanup_loop(log_store, interval_s))
+    group_ticker = asyncio.create_task(groups.run())
     log.info("weir serving gRPC on port %d, data in %s", port, config.data_dir)
-    return WeirServer(server, port, registry, log_store, topics, health_servicer, http, cleanup)
+    parts = (registry, log_store, topics, health_servicer, http, cleanup, groups, group_ticker)
+    return WeirServer(server, port, *parts)
