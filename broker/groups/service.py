@@ -261,7 +261,7 @@ class GroupManager:
         if not group_id:
             raise InvalidArgumentError("group_id is empty; name the consumer group")
         members = self.coordinator.active_members(group_id)
-        if members and not force:
+        if members and not (force or dry_run):
             raise GroupNotEmptyError(
                 f"group '{group_id}' has {members} active member(s); stop its consumers "
                 "first, or reset with force",
