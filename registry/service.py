@@ -2,19 +2,17 @@
 
 ``SchemaRegistry`` owns the state and the store. Reads answer from memory; every write goes
 to the store first (durably) and then into memory through the same ``apply`` that replays
-the store on start. Parsed schemas and their validators are built once per id and cached.
+the store on start. Parsed schemas and their validators are built once per id and cached
+(schema_cache).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Sequence
 
 from weir.core.errors import (
     CompatibilityNotConfiguredError,
     IncompatibleSchemaError,
-    InvalidReferenceError,
     InvalidVersionError,
     ModeNotConfiguredError,
     OperationNotPermittedError,
@@ -29,8 +27,9 @@ from weir.core.errors import (
 )
 from weir.core.types import CompatibilityLevel, Mode, SchemaId, Subject, Version
 from weir.registry.compatibility import CompatibilityResult, check_compatibility
-from weir.registry.formats import ParsedSchema, RecordValidator, ResolvedReference, get_format
+from weir.registry.formats import ParsedSchema, RecordValidator
 from weir.registry.model import SchemaInput, StoredSchema, SubjectVersion
+from weir.registry.schema_cache import SchemaCache
 from weir.registry.state import (
     GLOBAL,
     RegistryState,
@@ -54,8 +53,7 @@ class SchemaRegistry:
         self._store = store
         self._state = RegistryState()
         self._state.replay(store.load())
-        self._parsed: dict[SchemaId, ParsedSchema] = {}
-        self._validators: dict[SchemaId, RecordValidator] = {}
+        self._cache = SchemaCache(self._state)
         self._membership: dict[tuple[str, int], Version | None] = {}
         self.generation = 0
         """Counts writes; caches keyed on registry state compare it."""
@@ -125,7 +123,7 @@ class SchemaRegistry:
     ) -> SubjectVersion:
         """The version of ``subject`` that holds ``schema``."""
         versions = self._versions(subject, include_deleted)
-        _, identity = self._parse_input(schema)
+        _, identity = self._cache.parse_input(schema)
         schema_id = self._state.ids_by_identity.get(identity)
         for sv in reversed(versions):
             if sv.schema.id == schema_id:
@@ -159,21 +157,11 @@ class SchemaRegistry:
 
     def parsed(self, schema_id: int) -> ParsedSchema:
         """The parsed schema for an id, built once."""
-        sid = SchemaId(schema_id)
-        cached = self._parsed.get(sid)
-        if cached is None:
-            stored = self.get_schema(sid)
-            cached = get_format(stored.schema_type).parse(stored.text, self._resolve(stored, ()))
-            self._parsed[sid] = cached
-        return cached
+        return self._cache.parsed(self.get_schema(schema_id))
 
     def validator(self, schema_id: int) -> RecordValidator:
         """The compiled record validator for an id, built once."""
-        sid = SchemaId(schema_id)
-        cached = self._validators.get(sid)
-        if cached is None:
-            cached = self._validators[sid] = self.parsed(sid).validator()
-        return cached
+        return self._cache.validator(self.get_schema(schema_id))
 
     # ----- compatibility -----------------------------------------------------------------
 
@@ -182,7 +170,7 @@ class SchemaRegistry:
     ) -> CompatibilityResult:
         """Check against one version, the latest, or (neither given) the subject's history."""
         level = self.get_config(subject, default_to_global=True)
-        new, _ = self._parse_input(schema)
+        new, _ = self._cache.parse_input(schema)
         if version is not None or latest:
             old = self.get_version(subject, None if latest else version)
             return check_compatibility(
@@ -213,7 +201,7 @@ class SchemaRegistry:
                 "set the mode to IMPORT first",
                 metadata={"subject": subject},
             )
-        parsed, identity = self._parse_input(schema)
+        parsed, identity = self._cache.parse_input(schema)
         known = self._state.ids_by_identity.get(identity)
         current = self._state.subjects.get(Subject(subject), {})
         for sv in current.values():
@@ -236,7 +224,7 @@ class SchemaRegistry:
             StoredSchema(new_id, schema.schema_type, schema.text, schema.references),
         )
         self._write(StoreRecord(version_key(sv.subject, sv.version), version_value(sv, identity)))
-        self._parsed.setdefault(new_id, parsed)
+        self._cache.remember(new_id, parsed)
         return self._state.subjects[sv.subject][sv.version]
 
     def delete_subject(self, subject: str, permanent: bool = False) -> list[Version]:
@@ -364,8 +352,7 @@ class SchemaRegistry:
         if permanent:
             self._write(StoreRecord(key, None))
             if sv.schema.id not in self._state.schemas:
-                self._parsed.pop(sv.schema.id, None)
-                self._validators.pop(sv.schema.id, None)
+                self._cache.forget(sv.schema.id)
             return
         identity = next(k for k, v in self._state.ids_by_identity.items() if v == sv.schema.id)
         deleted = SubjectVersion(sv.subject, sv.version, sv.schema, deleted=True)
@@ -384,38 +371,6 @@ class SchemaRegistry:
                 f"subject '{subject}' not found{hint}", metadata={"subject": subject}
             )
         return found
-
-    def _parse_input(self, schema: SchemaInput) -> tuple[ParsedSchema, str]:
-        parsed = get_format(schema.schema_type).parse(schema.text, self._resolve(schema, ()))
-        refs = json.dumps([[r.name, r.subject, r.version] for r in schema.references])
-        identity = hashlib.sha256(f"{parsed.fingerprint}\0{refs}".encode()).hexdigest()
-        return parsed, identity
-
-    def _resolve(
-        self, schema: SchemaInput | StoredSchema, seen: Sequence[tuple[str, int]]
-    ) -> list[ResolvedReference]:
-        resolved = []
-        for ref in schema.references:
-            if (ref.subject, ref.version) in seen:
-                raise InvalidReferenceError(
-                    f"reference cycle through '{ref.subject}' version {ref.version}"
-                )
-            try:
-                target = self.get_version(ref.subject, ref.version, include_deleted=True)
-            except (SubjectNotFoundError, VersionNotFoundError, InvalidVersionError) as e:
-                raise InvalidReferenceError(
-                    f"reference '{ref.name}' points at subject '{ref.subject}' version "
-                    f"{ref.version}, which does not exist: {e.message}; register it first",
-                    metadata={"reference": ref.name, "subject": ref.subject},
-                ) from None
-            cached = self._parsed.get(target.schema.id)
-            if cached is None:
-                stored = target.schema
-                refs = self._resolve(stored, [*seen, (ref.subject, ref.version)])
-                cached = get_format(stored.schema_type).parse(stored.text, refs)
-                self._parsed[stored.id] = cached
-            resolved.append(ResolvedReference(ref.name, cached))
-        return resolved
 
     def _choose_id(self, known: SchemaId | None, wanted: int | None, identity: str) -> SchemaId:
         if wanted is None:
@@ -462,7 +417,13 @@ def _incompatible(subject: str, result: CompatibilityResult) -> IncompatibleSche
             "level": result.level.value,
             "incompatibilities": json.dumps(
                 [
-                    {"rule": i.rule, "path": i.path, "message": i.message}
+                    {
+                        "rule": i.rule,
+                        "path": i.path,
+                        "message": i.message,
+                        "level": (i.direction or result.level).value,
+                        "version": i.version,
+                    }
                     for i in result.incompatibilities
                 ]
             ),

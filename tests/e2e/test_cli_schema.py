@@ -295,6 +295,7 @@ def test_check_exit_codes_and_every_incompatibility(weir: Weir, server, files) -
     assert done.code == 1
     assert "'qty'" in done.stderr
     assert "'sku'" in done.stderr
+    assert "BACKWARD vs version 1" in done.stderr
     done = weir("schema", "register", "orders-value", files["breaking"], *at, "--output", "json")
     assert done.code == 1
     error = done.json()["error"]

@@ -74,6 +74,7 @@ def test_incompatible_schema_is_refused_with_reasons(reg: SchemaRegistry) -> Non
     found = json.loads(caught.value.metadata["incompatibilities"])
     assert found
     assert all(i["rule"] and i["message"] for i in found)
+    assert all((i["level"], i["version"]) == ("BACKWARD", 1) for i in found)
     assert reg.list_versions("s") == [1]
 
 
@@ -178,6 +179,52 @@ def test_broken_reference_is_named(reg: SchemaRegistry) -> None:
     )
     with pytest.raises(errors.InvalidReferenceError, match="missing"):
         reg.register("user", user)
+
+
+def user_of(subject: str, version: int) -> SchemaInput:
+    """A record with one field of type A, which it takes from ``subject`` ``version``."""
+    return SchemaInput(
+        SchemaType.AVRO,
+        json.dumps({"type": "record", "name": "U", "fields": [{"name": "a", "type": "A"}]}),
+        (Reference("A", Subject(subject), Version(version)),),
+    )
+
+
+def test_reference_errors_name_the_target_and_say_what_to_do(reg: SchemaRegistry) -> None:
+    reg.register("a", SchemaInput(SchemaType.AVRO, '{"type": "fixed", "name": "A", "size": 2}'))
+    for version in (0, 2):
+        with pytest.raises(errors.InvalidReferenceError) as caught:
+            reg.register("user", user_of("a", version))
+        assert f"subject 'a' version {version}, which does not exist" in caught.value.message
+        assert caught.value.message.endswith("register it first")
+        assert caught.value.metadata == {"reference": "A", "subject": "a"}
+    assert reg.list_subjects() == ["a"]
+
+
+def test_soft_deleted_reference_targets_still_resolve(reg: SchemaRegistry) -> None:
+    reg.register("a", SchemaInput(SchemaType.AVRO, '{"type": "fixed", "name": "A", "size": 2}'))
+    reg.delete_version("a", 1)
+    assert reg.check("user", user_of("a", 1)).compatible
+    registered = reg.register("user", user_of("a", 1))
+    validator = reg.validator(registered.schema.id)
+    validator.validate(b"\x01\x02")  # the referenced fixed(2) is used
+    with pytest.raises(errors.InvalidRecordError):
+        validator.validate(b"\x01")
+
+
+def test_parsed_schemas_and_validators_are_built_once_and_dropped_on_permanent_delete(
+    reg: SchemaRegistry,
+) -> None:
+    sid = reg.register("s", avro("id")).schema.id
+    assert reg.parsed(sid) is reg.parsed(sid)
+    assert reg.validator(sid) is reg.validator(sid)
+    reg.delete_subject("s")
+    assert reg.validator(sid) is reg.validator(sid)  # soft-deleted schemas stay readable
+    reg.delete_subject("s", permanent=True)
+    with pytest.raises(errors.SchemaNotFoundError):
+        reg.validator(sid)
+    with pytest.raises(errors.SchemaNotFoundError):
+        reg.parsed(sid)
 
 
 def test_modes(reg: SchemaRegistry) -> None:
