@@ -80,17 +80,10 @@ class AvroValidator:
         stream = io.BytesIO(payload)
         try:
             schemaless_reader(stream, self._schema, None)
-        except EOFError:
-            raise InvalidRecordError(
-                f"Avro decode failed: the payload ended early ({len(payload)} bytes);"
-                " the record is truncated or was written with another schema",
-                metadata={"rule": "truncated"},
-            ) from None
         except Exception as exc:  # fastavro raises many types for corrupt input
+            rule = "truncated" if isinstance(exc, EOFError) else "decode"
             raise InvalidRecordError(
-                f"Avro decode failed: {type(exc).__name__}: {exc};"
-                " the payload does not match the schema",
-                metadata={"rule": "decode"},
+                f"Avro decode failed: {decode_problem(exc, len(payload))}", metadata={"rule": rule}
             ) from None
         left = len(payload) - stream.tell()
         if left:
@@ -99,6 +92,24 @@ class AvroValidator:
                 " the payload holds more than one record or was written with another schema",
                 metadata={"rule": "trailing-bytes"},
             )
+
+
+def decode_problem(exc: Exception, size: int) -> str:
+    """What a fastavro decode failure of ``size`` bytes means, without fastavro's internals."""
+    if isinstance(exc, EOFError):
+        return (
+            f"the payload ended early ({size} bytes); "
+            "the record is truncated or was written with another schema"
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"a string holds bytes that are not UTF-8 (byte {exc.object[exc.start]:#04x}); "
+            "the payload is corrupt or was written with another schema"
+        )
+    return (
+        "the bytes do not follow the schema (a union branch, enum symbol or length is out "
+        "of range); the payload is corrupt or was written with another schema"
+    )
 
 
 class AvroFormat:

@@ -30,7 +30,7 @@ class ProtobufValidator:
         except (TypeError, ValueError) as exc:  # a conflict protoc itself would have caught
             raise InvalidSchemaError(
                 f"cannot load the Protobuf schema's descriptors: {exc}"
-            ) from exc
+            ) from None
         self._classes: dict[tuple[int, ...], tuple[MessageClass, str]] = {}
         self._lock = threading.Lock()
 
@@ -44,7 +44,7 @@ class ProtobufValidator:
             raise InvalidRecordError(
                 f"payload is not a valid {name} message: {exc}",
                 metadata={"message": name, "rule": "PROTOBUF_DECODE"},
-            ) from exc
+            ) from None
         if not record.IsInitialized():
             # FindInitializationErrors is public runtime API that types-protobuf omits.
             missing: list[str] = record.FindInitializationErrors()  # type: ignore[attr-defined]

@@ -37,7 +37,7 @@ from weir.core.errors import (
 from weir.core.framing import frame, parse_header, parse_protobuf_indexes
 from weir.core.types import SchemaType
 from weir.registry.formats import ParsedSchema, ResolvedReference, get_format
-from weir.registry.formats.avro import AvroSchema
+from weir.registry.formats.avro import AvroSchema, decode_problem
 from weir.registry.formats.avro_canonical import to_fastavro
 from weir.registry.formats.protobuf import ProtobufSchema
 from weir.sdk import LATEST, Schema, SchemaRegistryClient
@@ -111,7 +111,7 @@ class AvroCodec(Codec):
         try:
             return fastavro.schemaless_reader(io.BytesIO(data[5:]), self._schema, None)
         except Exception as e:  # corrupt or foreign payloads raise many types
-            raise self._bad(f"Avro decode failed: {type(e).__name__}: {e}") from None
+            raise self._bad(f"Avro decode failed: {decode_problem(e, len(data) - 5)}") from None
 
 
 class ProtobufCodec(Codec):

@@ -151,7 +151,8 @@ def add_parser(commands: Any) -> None:
 
     p = add("register", "register a schema file under a subject", [server])
     p.add_argument("subject", metavar="SUBJECT")
-    _schema_file_args(p)
+    p.add_argument("file", metavar="FILE", type=Path)
+    _type_and_reference_args(p)
     p.set_defaults(run=_with_client(cmd.register))
 
     p = add("get", "print a subject version's schema, or a schema by id", [server])
@@ -204,15 +205,7 @@ def _add_workflow(
     )
     p.add_argument("subject", metavar="SUBJECT", nargs="?", help="with FILE: check one file")
     p.add_argument("file", metavar="FILE", type=Path, nargs="?")
-    p.add_argument(
-        "--type", metavar="TYPE", help="AVRO, PROTOBUF or JSON (default: from the extension)"
-    )
-    p.add_argument(
-        "--reference",
-        action="append",
-        metavar="NAME=SUBJECT:VERSION",
-        help="a schema this one refers to; repeat for each",
-    )
+    _type_and_reference_args(p)
     p.add_argument(
         "--version",
         metavar="N|latest",
@@ -246,8 +239,7 @@ def _add_workflow(
     p.set_defaults(run=command(_workflow_lint.lint_command))
 
 
-def _schema_file_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE", type=Path)
+def _type_and_reference_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--type", metavar="TYPE", help="AVRO, PROTOBUF or JSON (default: from the extension)"
     )

@@ -414,6 +414,30 @@ def test_validator_rejects_garbage(payload: bytes) -> None:
         AVRO.parse(USER).validator().validate(payload)
 
 
+@pytest.mark.parametrize(
+    ("payload", "says", "rule"),
+    [
+        (b"\x02", "ended early (1 bytes)", "truncated"),
+        (b"\x02\xff\x00", "not UTF-8 (byte 0xff)", "decode"),
+        (b"\x02a\x06\x04", "union branch, enum symbol or length is out of range", "decode"),
+    ],
+    ids=["truncated", "bad-utf8", "bad-union-branch"],
+)
+def test_decode_errors_say_what_is_wrong_without_library_internals(
+    payload: bytes, says: str, rule: str
+) -> None:
+    schema = AVRO.parse(
+        record({"name": "s", "type": "string"}, {"name": "u", "type": ["null", "int"]})
+    )
+    with pytest.raises(InvalidRecordError) as caught:
+        schema.validator().validate(payload)
+    message = caught.value.message
+    assert says in message
+    assert "written with another schema" in message
+    assert "Error" not in message  # no IndexError / UnicodeDecodeError class names
+    assert caught.value.metadata["rule"] == rule
+
+
 def test_validator_rejects_bad_union_and_enum_index() -> None:
     schema = AVRO.parse(record({"name": "u", "type": ["null", "int"]}))
     schema.validator().validate(b"\x02\x04")  # branch 1 (int), value 2
