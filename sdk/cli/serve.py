@@ -63,6 +63,13 @@ def run(args: argparse.Namespace) -> int:
     except WeirError as e:
         print(f"weir serve: {e}", file=sys.stderr)
         return 3 if e.retriable else 2
+    except OSError as e:  # e.g. a data dir that cannot be created or written
+        where = f" ({e.filename})" if e.filename else ""
+        print(
+            f"weir serve: {e.strerror or e}{where}; check --data-dir and its permissions",
+            file=sys.stderr,
+        )
+        return 2
 
 
 async def _serve(config: Any) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import grpc
@@ -46,3 +48,28 @@ def test_config_rejects_unknown_keys_and_bad_values(tmp_path: Path) -> None:
     config = load_config(None, env={"WEIR_DATA_DIR": "/x"}, overrides={"grpc_address": ":1"})
     assert config.data_dir == Path("/x")
     assert config.grpc_address == ":1"
+
+
+def test_serve_with_an_unusable_data_dir_exits_2_without_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    weir = Path(sys.executable).with_name("weir")
+    done = subprocess.run(
+        [
+            str(weir),
+            "serve",
+            "--data-dir",
+            str(blocker / "data"),
+            "--grpc",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "--data-dir" in done.stderr
