@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import log_engine, produce, registry
+from bench import groups, log_engine, produce, registry
 
-BENCHMARKS = (registry, log_engine, produce)
+BENCHMARKS = (registry, log_engine, produce, groups)
 
 if __name__ == "__main__":
     for module in BENCHMARKS:
