@@ -79,6 +79,11 @@ class Coordinator:
             self.dirty.add(group_id)
         return group
 
+    def expire(self, group: Group) -> None:
+        """Remove the group's silent members now, marking the group changed if any went."""
+        if group.expire(self.now_ms()):
+            self.dirty.add(group.group_id)
+
     def drain_dirty(self) -> set[GroupId]:
         """The groups changed since the last call."""
         dirty, self.dirty = self.dirty, set()
@@ -209,7 +214,7 @@ class Coordinator:
     def delete(self, group_id: str) -> None:
         """Forget an empty group."""
         group = self.get(group_id)
-        group.expire(self.now_ms())
+        self.expire(group)
         if group.members:
             raise GroupNotEmptyError(
                 f"group '{group_id}' still has {len(group.members)} member(s); stop its "
@@ -224,8 +229,7 @@ class Coordinator:
         group = self.groups.get(GroupId(group_id))
         if group is None:
             return 0
-        if group.expire(self.now_ms()):
-            self.dirty.add(group.group_id)
+        self.expire(group)
         return len(group.members)
 
     # -- commit fencing ------------------------------------------------------------------
@@ -235,7 +239,7 @@ class Coordinator:
     ) -> None:
         """Refuse a commit from an unknown, fenced or stale member, or for a partition it lacks."""
         group = self.get(group_id)
-        group.expire(self.now_ms())
+        self.expire(group)
         member = group.members.get(MemberId(member_id))
         if member is None:
             raise _unknown(group, member_id)

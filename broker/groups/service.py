@@ -235,13 +235,13 @@ class GroupManager:
 
     def list_groups(self) -> list[GroupView]:
         """Every group, sorted by id."""
-        self.coordinator.tick()
         return [g.view() for _, g in sorted(self.coordinator.groups.items())]
 
     async def describe(self, group_id: str) -> GroupDescription:
         """Members, assignments and lag per partition."""
         group = self.coordinator.get(group_id)
-        group.expire(self.now_ms())
+        self.coordinator.expire(group)
+        await self._persist()
         view = group.view()
         table = self.offsets.get(group.group_id, {})
         tps = set(table)

@@ -214,3 +214,11 @@ def test_delete_removes_offsets_for_good(env: Env) -> None:
     assert [g.group_id for g in env.groups.list_groups()] == []
     with pytest.raises(errors.GroupNotFoundError):
         env.run(env.groups.delete("g"))
+
+
+def test_expiry_seen_by_describe_is_persisted(env: Env) -> None:
+    env.join()
+    env.now += 1001
+    assert env.run(env.groups.describe("g")).view.members == ()
+    env.reopen()
+    assert env.groups.coordinator.get("g").members == {}
