@@ -20,7 +20,7 @@ def test_bench_smoke_writes_results() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    for name in ("registry", "log_engine", "produce"):
+    for name in ("registry", "log_engine", "produce", "groups"):
         assert f"== {name} ==" in done.stdout
         result = json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
         assert result["machine"]["cores"] >= 1
