@@ -7,6 +7,17 @@ Errors are the classes in ``weir.core.errors``; every one is a ``WeirError`` wit
 from __future__ import annotations
 
 from weir.sdk._admin import Admin
+from weir.sdk._admin_groups import (
+    CommittedOffset,
+    DeletedGroup,
+    GroupDescription,
+    GroupMemberInfo,
+    GroupSummary,
+    OffsetReset,
+    PartitionLag,
+    ResetResult,
+    ResetTarget,
+)
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
 from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._registry import SchemaRegistryClient
@@ -32,14 +43,23 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "LATEST",
     "Admin",
+    "CommittedOffset",
     "CompatibilityCheck",
     "CompatibilityLevel",
+    "DeletedGroup",
+    "GroupDescription",
+    "GroupMemberInfo",
+    "GroupSummary",
     "Incompatibility",
     "ListedOffset",
     "Mode",
+    "OffsetReset",
     "OffsetSpec",
     "PartitionInfo",
+    "PartitionLag",
     "RegisteredSchema",
+    "ResetResult",
+    "ResetTarget",
     "Schema",
     "SchemaId",
     "SchemaReference",

@@ -1,4 +1,5 @@
-"""Admin: a synchronous gRPC client for topics (TopicService) and partition offsets.
+"""Admin: a synchronous gRPC client for topics (TopicService), partition offsets and consumer
+groups (GroupService).
 
 Every call has a deadline (``timeout_s``). A ``grpc.RpcError`` never escapes: it becomes the
 WeirError subclass the server sent (TopicNotFoundError, InvalidConfigError, ...), or
@@ -10,9 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from weir.sdk import _admin_groups as groups
 from weir.sdk import _admin_shared as shared
+from weir.sdk._admin_groups import (
+    CommittedOffset,
+    DeletedGroup,
+    GroupDescription,
+    GroupSummary,
+    ResetResult,
+    ResetTarget,
+)
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, TopicInfo
 from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, GrpcClient
+from weir.v1 import group_service_pb2 as gs
+from weir.v1 import group_service_pb2_grpc as gs_grpc
 from weir.v1 import log_service_pb2_grpc as ls_grpc
 from weir.v1 import topic_service_pb2 as ts
 from weir.v1 import topic_service_pb2_grpc as ts_grpc
@@ -27,6 +39,7 @@ class Admin(GrpcClient):
         super().__init__(server, timeout_s=timeout_s)
         self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._groups: Any = gs_grpc.GroupServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     # ----- topics --------------------------------------------------------------------------
 
@@ -73,7 +86,57 @@ class Admin(GrpcClient):
         request = shared.list_offsets_request(topic, partition, at)
         return shared.offset_from_proto(self._call(self._log.ListOffsets, request))
 
-    # ----- plumbing ------------------------------------------------------------------------
+    # ----- consumer groups -----------------------------------------------------------------
+
+    def list_groups(self) -> list[GroupSummary]:
+        """Every consumer group, sorted by id."""
+        reply = self._call(self._groups.ListGroups, gs.ListGroupsRequest())
+        return [groups.summary_from_proto(g) for g in reply.groups]
+
+    def describe_group(self, group: str) -> GroupDescription:
+        """A group's members and assignments, and per partition its committed offset, end
+        offset, lag in records and seconds, and owner. Unknown: GroupNotFoundError."""
+        request = gs.DescribeGroupRequest(group_id=groups.group_arg(group))
+        return groups.group_from_proto(self._call(self._groups.DescribeGroup, request).group)
+
+    def committed_offsets(
+        self,
+        group: str,
+        partitions: Mapping[str, Iterable[int]] | None = None,
+        *,
+        require_committed: bool = False,
+    ) -> list[CommittedOffset]:
+        """A group's committed offsets: for ``{topic: [partitions]}``, or every committed one.
+
+        An entry whose ``offset`` is None has no commit; with ``require_committed`` that is a
+        NoCommittedOffsetError instead (``auto.offset.reset=none``).
+        """
+        request = groups.committed_request(group, partitions, require_committed)
+        reply = self._call(self._groups.FetchCommittedOffsets, request)
+        return [groups.committed_from_proto(c) for c in reply.offsets]
+
+    def reset_offsets(
+        self,
+        group: str,
+        topic: str | None = None,
+        *,
+        to: ResetTarget,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> ResetResult:
+        """Move a group's committed offsets for one topic (or every topic it uses).
+
+        Allowed only while the group has no members (GroupNotEmptyError), unless ``force``.
+        With ``dry_run`` nothing is stored and the result previews each partition's target.
+        """
+        request = groups.reset_request(group, topic, to, dry_run, force)
+        return groups.reset_from_proto(self._call(self._groups.ResetOffsets, request))
+
+    def delete_group(self, group: str) -> DeletedGroup:
+        """Delete a group without members, with its committed offsets."""
+        request = gs.DeleteGroupRequest(group_id=groups.group_arg(group))
+        reply = self._call(self._groups.DeleteGroup, request)
+        return DeletedGroup(reply.group_id, reply.deleted_offsets)
 
 
 __all__ = ["Admin"]
