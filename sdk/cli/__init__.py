@@ -1,4 +1,4 @@
-"""The `weir` command line: serve, schema, topic, produce and consume.
+"""The `weir` command line: serve, schema, topic, produce, consume and group.
 
 Exit codes, the same for every command: 0 success or compatible, 1 incompatible or
 refused, 2 invalid input or usage, 3 server unreachable, 4 unexpected server fault.
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from weir.sdk.cli import consume, produce, schema, serve, topic
+from weir.sdk.cli import consume, group, produce, schema, serve, topic
 from weir.sdk.cli._output import OK, silence_stdout
 
 EXAMPLES = """\
@@ -21,6 +21,7 @@ examples:
   weir topic create orders --partitions 6 --config retention.ms=86400000
   echo '{"id": "o-1", "qty": 2}' | weir produce orders
   weir consume orders --from-beginning --max 10
+  weir group describe billing
 
 exit codes: 0 ok or compatible, 1 incompatible or refused, 2 invalid input or usage,
             3 server unreachable, 4 unexpected server fault
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     topic.add_parser(commands)
     produce.add_parser(commands)
     consume.add_parser(commands)
+    group.add_parser(commands)
     return parser
 
 

@@ -24,6 +24,7 @@ from weir.core.errors import InvalidArgumentError, UnavailableError, WeirError, 
 from weir.sdk import Admin, TopicInfo
 from weir.sdk.cli._broker import Clients, add_connection_args, connect
 from weir.sdk.cli._codec import Schemas, dumps, raw_value
+from weir.sdk.cli._group_consume import Member, consume_in_group
 from weir.sdk.cli._output import OK, Output, command, emit
 from weir.v1 import errors_pb2
 from weir.v1 import log_pb2 as lp
@@ -39,6 +40,7 @@ examples:
   weir consume orders --partition 2 --offset 1500 --timeout-ms 5000
   weir consume orders --since 2024-06-01T12:00:00Z
   weir consume orders --from-beginning | jq .value
+  weir consume orders --group billing --reset earliest --max 100   # commits as it prints
 
 exit codes:
   0 done (including no records)   2 unknown topic or partition, offset out of range,
@@ -65,6 +67,18 @@ def add_parser(commands: Any) -> None:
         "--since", metavar="ISO8601", help="start at the first record at or after this time (UTC)"
     )
     p.add_argument("--partition", type=int, metavar="P", help="read only partition P")
+    p.add_argument(
+        "--group",
+        metavar="GROUP",
+        help="consume as a member of this consumer group: read its assigned partitions from "
+        "the committed offsets and commit after each printed record",
+    )
+    p.add_argument(
+        "--reset",
+        choices=("earliest", "latest"),
+        help="with --group: where a partition without a committed offset starts "
+        "(auto.offset.reset; default latest)",
+    )
     p.add_argument("--max", type=int, metavar="N", help="stop after N records")
     p.add_argument(
         "--timeout-ms",
@@ -84,9 +98,45 @@ def _consume(args: argparse.Namespace, out: Output) -> int:
     timeout_ms = args.timeout_ms
     if timeout_ms is None and args.max is None:
         timeout_ms = DEFAULT_TIMEOUT_MS
+    if args.group is not None:
+        return _consume_group(args, timeout_ms)
+    if args.reset is not None:
+        raise InvalidArgumentError("--reset applies to --group only; add --group GROUP")
     with connect(args) as clients:
         positions = _start(clients.admin, args)
         count = _loop(clients, args.topic, positions, args.max, timeout_ms)
+    print(f"weir: consumed {count} record{'s' if count != 1 else ''}", file=sys.stderr)
+    return OK
+
+
+def _consume_group(args: argparse.Namespace, timeout_ms: int | None) -> int:
+    for flag, given in (
+        ("--partition", args.partition is not None),
+        ("--offset", args.offset is not None),
+        ("--since", args.since is not None),
+    ):
+        if given:
+            raise InvalidArgumentError(
+                f"{flag} cannot be used with --group: the group's committed offsets and "
+                "assignment decide what is read; use `weir group reset` to move them"
+            )
+    if not args.group.strip():
+        raise InvalidArgumentError("--group is empty; name the consumer group")
+    reset = args.reset or ("earliest" if args.from_beginning else "latest")
+    member = Member(group=args.group, topic=args.topic, reset=reset)
+    with connect(args) as clients:
+        clients.admin.describe_topic(args.topic)  # an unknown topic fails before joining
+        schemas = Schemas(clients.registry)
+
+        def fetch(positions: dict[int, int], wait_ms: int) -> list[tuple[int, list[Any]]]:
+            return _fetch(clients, args.topic, positions, wait_ms)
+
+        def show(partition: int, record: lp.StoredRecord) -> None:
+            _print(record_json(schemas, args.topic, partition, record))
+
+        count = consume_in_group(
+            clients, member, fetch, show, max_records=args.max, timeout_ms=timeout_ms
+        )
     print(f"weir: consumed {count} record{'s' if count != 1 else ''}", file=sys.stderr)
     return OK
 
@@ -159,25 +209,34 @@ def _loop(
         if timeout_ms is not None and idle_ms >= timeout_ms:
             break
         wait = POLL_MS if timeout_ms is None else max(0, min(POLL_MS, int(timeout_ms - idle_ms)))
-        request = ls.FetchRequest(max_wait_ms=wait, min_bytes=1, max_bytes=FETCH_MAX_BYTES)
-        for partition, offset in sorted(positions.items()):
-            request.partitions.add(topic=topic, partition=partition, offset=offset)
-        response = clients.log.fetch(request)
         got = 0
-        for part in response.partitions:
-            if part.error_reason:
-                name = errors_pb2.ErrorReason.Name(part.error_reason)
-                raise error_class(name.removeprefix("ERROR_REASON_"))(part.error_message)
-            for record in part.records:
+        for partition, records in _fetch(clients, topic, positions, wait):
+            for record in records:
                 if max_records is not None and count >= max_records:
                     break
-                _print(record_json(schemas, topic, part.partition, record))
-                positions[part.partition] = record.offset + 1
+                _print(record_json(schemas, topic, partition, record))
+                positions[partition] = record.offset + 1
                 count += 1
                 got += 1
         if got:
             idle_since = time.monotonic()
     return count
+
+
+def _fetch(
+    clients: Clients, topic: str, positions: dict[int, int], wait_ms: int
+) -> list[tuple[int, list[lp.StoredRecord]]]:
+    """One long-polling Fetch from every position; a partition error is raised."""
+    request = ls.FetchRequest(max_wait_ms=wait_ms, min_bytes=1, max_bytes=FETCH_MAX_BYTES)
+    for partition, offset in sorted(positions.items()):
+        request.partitions.add(topic=topic, partition=partition, offset=offset)
+    found = []
+    for part in clients.log.fetch(request).partitions:
+        if part.error_reason:
+            name = errors_pb2.ErrorReason.Name(part.error_reason)
+            raise error_class(name.removeprefix("ERROR_REASON_"))(part.error_message)
+        found.append((part.partition, list(part.records)))
+    return found
 
 
 def _print(doc: dict[str, Any]) -> None:
