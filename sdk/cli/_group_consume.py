@@ -6,7 +6,9 @@ the log start or end as ``--reset earliest|latest`` says). It heartbeats at the 
 server returns; a partition missing from a reply is revoked and no longer fetched, and the
 next heartbeat reports it released. Every printed record is committed at once (one
 CommitOffsets per record, fenced by member id and epoch), so a restart continues after the
-last printed record. A fenced member rejoins with epoch 0 and re-reads its commits. On
+last printed record. A fenced member rejoins with epoch 0 and re-reads its commits. A
+position that retention has deleted moves to the ``--reset`` end, as Kafka's
+auto.offset.reset does for out-of-range offsets. On
 exit -- ``--max`` reached, the idle timeout, Ctrl-C, SIGTERM or a closed stdout -- it leaves
 the group so its partitions move at once.
 """
@@ -23,6 +25,7 @@ from typing import Any
 
 from weir.core.errors import (
     FencedMemberEpochError,
+    OffsetOutOfRangeError,
     PartitionNotAssignedError,
     StaleMemberEpochError,
     UnknownMemberIdError,
@@ -186,8 +189,14 @@ def _loop(
         if not member.positions:  # idle member: nothing assigned (yet)
             time.sleep(wait / 1000)
             continue
+        try:
+            batches = fetch(dict(member.positions), wait)
+        except OffsetOutOfRangeError:  # retention removed a committed position: --reset
+            if not _reposition(clients, member):
+                raise
+            continue
         got = 0
-        for partition, records in fetch(dict(member.positions), wait):
+        for partition, records in batches:
             for record in records:
                 if max_records is not None and count >= max_records:
                     break
@@ -229,6 +238,20 @@ def _heartbeat(clients: Clients, calls: GroupCalls, member: Member) -> None:
     soon = reply.reconciling or bool(revoked)
     delay_ms = min(member.interval_ms, 200) if soon else member.interval_ms
     member.next_heartbeat = time.monotonic() + delay_ms / 1000
+
+
+def _reposition(clients: Clients, member: Member) -> bool:
+    """Move positions outside their partition's log to the --reset end; False if none were."""
+    bounds = {p.partition: p for p in clients.admin.describe_topic(member.topic).partitions}
+    moved = False
+    for partition, offset in list(member.positions.items()):
+        info = bounds.get(partition)
+        if info is None or info.log_start_offset <= offset <= info.log_end_offset:
+            continue
+        earliest = member.reset == "earliest"
+        member.positions[partition] = info.log_start_offset if earliest else info.log_end_offset
+        moved = True
+    return moved
 
 
 def _starts(
