@@ -122,6 +122,11 @@ def _consume_group(args: argparse.Namespace, timeout_ms: int | None) -> int:
             )
     if not args.group.strip():
         raise InvalidArgumentError("--group is empty; name the consumer group")
+    if args.from_beginning and args.reset == "latest":
+        raise InvalidArgumentError(
+            "--from-beginning contradicts --reset latest; with --group, --from-beginning "
+            "means --reset earliest (it applies only to partitions without a commit)"
+        )
     reset = args.reset or ("earliest" if args.from_beginning else "latest")
     member = Member(group=args.group, topic=args.topic, reset=reset)
     with connect(args) as clients:

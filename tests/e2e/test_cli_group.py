@@ -148,6 +148,10 @@ def test_usage_errors_exit_2(weir: Weir, args: list[str]) -> None:
         (["consume", "orders", "--group", "g", "--partition", "1"], "cannot be used with --group"),
         (["consume", "orders", "--group", "g", "--since", "2024-01-01"], "cannot be used with"),
         (["consume", "orders", "--reset", "earliest"], "--reset applies to --group only"),
+        (
+            ["consume", "orders", "--group", "g", "--from-beginning", "--reset", "latest"],
+            "contradicts --reset latest",
+        ),
         (["group", "describe", "ghost"], "consumer group 'ghost' does not exist"),
         (["consume", "nope", "--group", "g", "--max", "1"], "'nope'"),
     ],
@@ -244,6 +248,46 @@ def test_ctrl_c_leaves_the_group(server, orders: int, at, tmp_path: Path, admin:
     group = admin.describe_group("billing")  # gone at once, long before the session timeout
     assert group.members == ()
     assert group.state == "empty"
+
+
+def test_a_closed_stdout_leaves_the_group(
+    server, orders: int, at, tmp_path: Path, admin: Admin
+) -> None:
+    """`weir consume --group ... | head -1`: exit quietly, leave, and keep the commits."""
+    process = subprocess.Popen(
+        [
+            str(WEIR),
+            "consume",
+            "orders",
+            "--group",
+            "billing",
+            "--reset",
+            "earliest",
+            *FOREVER,
+            *at,
+        ],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+    try:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        process.stdout.close()  # the reader goes away, as `head -1` does
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    group = admin.describe_group("billing")
+    assert group.members == ()  # left at once, long before the session timeout
+    committed = {c.partition: c.offset for c in admin.committed_offsets("billing")}
+    assert committed[first["partition"]] >= first["offset"] + 1
 
 
 def test_two_consumers_split_the_partitions(  # noqa: PLR0917 - fixtures are parameters
