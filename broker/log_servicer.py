@@ -6,6 +6,7 @@ Protobuf stops here; ProduceService and FetchService see domain values only.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,7 @@ from weir.broker.fetch import FetchService, FetchSpec
 from weir.broker.gate import InboundRecord
 from weir.broker.log.api import Acks
 from weir.broker.produce import BatchOutcome, ProduceBatch, ProduceService
-from weir.core.errors import InvalidArgumentError, WeirError
+from weir.core.errors import InternalError, InvalidArgumentError, WeirError
 from weir.core.rpc import rpc
 from weir.v1 import errors_pb2
 from weir.v1 import log_pb2 as lp
@@ -22,12 +23,18 @@ from weir.v1 import log_service_pb2 as ls
 from weir.v1 import log_service_pb2_grpc as ls_grpc
 
 Ctx = Any
+log = logging.getLogger("weir.rpc")
 _ACKS = {lp.ACKS_NONE: Acks.NONE, lp.ACKS_LEADER: Acks.LEADER, lp.ACKS_ALL: Acks.ALL}
 
 
 def reason_number(error: WeirError) -> int:
     """The ErrorReason enum number for an error."""
     return int(errors_pb2.ErrorReason.Value(f"ERROR_REASON_{error.reason}"))
+
+
+def _internal(error: Exception, where: str) -> WeirError:
+    log.exception("unexpected error in %s", where, exc_info=error)
+    return InternalError(f"internal error in {where}; the server logged the details")
 
 
 def _inbound(record: lp.Record) -> InboundRecord:
@@ -113,11 +120,12 @@ class LogServicer(ls_grpc.LogServiceServicer):
             try:
                 response = await self._produce(item.request)
                 yield ls.ProduceStreamResponse(request_id=item.request_id, response=response)
-            except WeirError as e:
+            except Exception as e:  # one bad request must not end the stream
+                error = e if isinstance(e, WeirError) else _internal(e, "ProduceStream")
                 yield ls.ProduceStreamResponse(
                     request_id=item.request_id,
-                    error_reason=reason_number(e),  # type: ignore[arg-type]
-                    error_message=e.message,
+                    error_reason=reason_number(error),  # type: ignore[arg-type]
+                    error_message=error.message,
                 )
 
     @rpc
