@@ -8,6 +8,7 @@ created on first start as compacted topics.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from weir.core.errors import (
     TopicAlreadyExistsError,
     TopicNotFoundError,
 )
+
+log = logging.getLogger("weir.topics")
 
 SCHEMAS_TOPIC = TopicName("_schemas")
 OFFSETS_TOPIC = TopicName("__consumer_offsets")
@@ -87,6 +90,13 @@ class TopicManager:
         if self._path.exists():
             for name, doc in json.loads(self._path.read_text()).items():
                 self._topics[TopicName(name)] = _topic(name, doc)
+        for tp in self._log.partitions():  # left behind by a delete that a crash cut short
+            topic = self._topics.get(tp.topic)
+            if topic is None or tp.partition >= topic.partition_count:
+                log.warning(
+                    "removing partition %s-%d: its topic was deleted", tp.topic, tp.partition
+                )
+                await self._log.delete_partition(tp)
         for topic in self._topics.values():
             for p in range(topic.partition_count):
                 await self._log.create_partition(topic.partition(p), topic.config.storage())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,3 +69,21 @@ def test_compaction_keeps_the_newest_value_per_key(broker: Broker) -> None:
     offsets = [r.offset for r in records]
     assert offsets == sorted(offsets)
     assert offsets[-1] == 29
+
+
+def test_partitions_of_a_topic_deleted_mid_crash_are_removed_on_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with EmbeddedServer(data) as server, grpc.insecure_channel(server.address) as channel:
+        broker = Broker(channel)
+        broker.create_topic("gone", 2, value_schema_validation="none")
+        broker.produce("gone", [record(b"old")], partition=0)
+    topics = data / "topics.json"
+    doc = json.loads(topics.read_text())
+    del doc["gone"]  # as if the delete wrote topics.json and crashed before removing files
+    topics.write_text(json.dumps(doc))
+    with EmbeddedServer(data) as server, grpc.insecure_channel(server.address) as channel:
+        broker = Broker(channel)
+        broker.create_topic("gone", 1, value_schema_validation="none")
+        part = broker.fetch("gone", 0, 0)
+        assert part.log_end_offset == 0
+        assert not part.records  # the old record did not come back
