@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NewType, Protocol
+from typing import NamedTuple, NewType, Protocol
 
 Offset = NewType("Offset", int)
 PartitionId = NewType("PartitionId", int)
@@ -62,9 +62,9 @@ class NewRecord:
     """The subject version of the value's schema (0 = none), stamped by the broker."""
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """A stored record."""
+class Record(NamedTuple):
+    """A stored record. A NamedTuple, not a dataclass: reads build one per record, and a
+    tuple costs about a quarter as much to create (0.27 vs 0.98 us here)."""
 
     offset: Offset
     """Its offset in the partition; dense and never changed."""
