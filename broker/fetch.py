@@ -82,9 +82,13 @@ class FetchService:
             ]
             if not waits:
                 break
-            await asyncio.wait(
-                [asyncio.ensure_future(w) for w in waits], return_when=asyncio.FIRST_COMPLETED
-            )
+            tasks = [asyncio.ensure_future(w) for w in waits]
+            try:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # the other partitions' waits must not outlive this fetch
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
             results = await self._read_all(specs, max_bytes)
         return results
 

@@ -148,20 +148,20 @@ class LogServicer(ls_grpc.LogServiceServicer):
             if f.error is not None:
                 part.error_reason = reason_number(f.error)  # type: ignore[assignment]
                 part.error_message = f.error.message
-            for r in f.records:
-                stored = part.records.add(
+            add = part.records.add
+            for r in f.records:  # None leaves key/value unset (no key, tombstone)
+                add(
                     offset=r.offset,
                     timestamp_ms=r.timestamp_ms,
+                    key=r.key,
+                    value=r.value,
+                    headers=[lp.Header(key=k, value=v) for k, v in r.headers]
+                    if r.headers
+                    else None,
                     key_schema_id=r.key_schema_id,
                     value_schema_id=r.value_schema_id,
                     value_schema_version=r.value_schema_version,
                 )
-                if r.key is not None:
-                    stored.key = r.key
-                if r.value is not None:
-                    stored.value = r.value
-                for name, value in r.headers:
-                    stored.headers.add(key=name, value=value)
         return response
 
     @rpc

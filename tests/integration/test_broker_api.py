@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -210,3 +211,24 @@ def test_idempotent_sequences_count_appended_records_only(broker: Broker) -> Non
     assert retry.duplicate
     assert list(retry.offsets) == list(first.offsets)
     assert list(send(2, [b"next"]).offsets) == [2]
+
+
+def test_long_poll_over_several_partitions_leaves_no_waiters_behind(server, broker: Broker) -> None:
+    broker.create_topic("t", 3, value_schema_validation="none")
+    timer = threading.Timer(0.2, lambda: broker.produce("t", [record(b"x")], partition=1))
+    timer.start()
+    reply = broker.log.Fetch(
+        ls.FetchRequest(
+            max_wait_ms=5000,
+            partitions=[ls.FetchPartition(topic="t", partition=p, offset=0) for p in range(3)],
+        )
+    )
+    timer.join()
+    assert [len(p.records) for p in reply.partitions] == [0, 1, 0]
+
+    async def waiters() -> int:
+        return sum(
+            "wait_for_append" in repr(t.get_coro()) for t in asyncio.all_tasks() if not t.done()
+        )
+
+    assert server.call(waiters()) == 0
