@@ -18,6 +18,7 @@ import grpc
 from weir.core.errors import UnavailableError
 from weir.core.status import from_rpc_error
 from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, Admin, SchemaRegistryClient
+from weir.sdk.cli._output import Output, command
 from weir.sdk.cli._workflow_client import server_address
 from weir.v1 import log_service_pb2 as ls
 from weir.v1 import log_service_pb2_grpc as ls_grpc
@@ -109,3 +110,62 @@ def connect(args: argparse.Namespace) -> Iterator[Clients]:
         log.close()
         registry.close()
         admin.close()
+
+
+AdminCommand = Callable[[argparse.Namespace, Output, Admin], int]
+"""A subcommand body: parsed args, the output, and a connected Admin."""
+
+
+def admin_subcommands(
+    commands: Any,
+    name: str,
+    *,
+    help_text: str,
+    description: str,
+    epilog: str,
+    positional: tuple[str, str, str],
+) -> Callable[[str, str, AdminCommand, str], argparse.ArgumentParser]:
+    """Register `weir NAME` and return ``add(sub, help, run, examples)`` for its subcommands.
+
+    Every subcommand gets --output, --server and --timeout, a description from its help, its
+    examples and exit codes as epilog, and (except ``list``) the positional argument
+    ``positional`` = (dest, METAVAR, help).
+    """
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = commands.add_parser(
+        name, help=help_text, description=description, epilog=epilog, formatter_class=raw
+    )
+    sub = parser.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--output", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+    add_connection_args(common)
+
+    def add(
+        command_name: str, command_help: str, run: AdminCommand, examples: str
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(
+            command_name,
+            help=command_help,
+            description=command_help[0].upper() + command_help[1:] + ".",
+            parents=[common],
+            epilog=examples,
+            formatter_class=raw,
+        )
+        p.set_defaults(run=_with_admin(run))
+        if command_name != "list":
+            dest, metavar, arg_help = positional
+            p.add_argument(dest, metavar=metavar, help=arg_help)
+        return p
+
+    return add
+
+
+def _with_admin(run: AdminCommand) -> Callable[[argparse.Namespace], int]:
+    @command
+    def wrapper(args: argparse.Namespace, out: Output) -> int:
+        with connect(args) as clients:
+            return run(args, out, clients.admin)
+
+    return wrapper

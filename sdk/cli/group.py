@@ -11,16 +11,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any
 
 from weir.core.errors import GroupNotEmptyError, InvalidArgumentError
 from weir.sdk import Admin, GroupDescription, GroupSummary, ResetResult, ResetTarget
-from weir.sdk.cli._broker import add_connection_args, connect
-from weir.sdk.cli._output import OK, Output, command
+from weir.sdk.cli._broker import AdminCommand, admin_subcommands
+from weir.sdk.cli._output import OK, Output
 
 REFUSED = 1
-RAW = argparse.RawDescriptionHelpFormatter
 
 EXIT_CODES = """\
 exit codes:
@@ -61,7 +59,6 @@ examples:
 """,
 }
 
-GroupCommand = Callable[[argparse.Namespace, Output, Admin], int]
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -71,33 +68,17 @@ _DURATION = re.compile(
 
 def add_parser(commands: Any) -> None:
     """Register `weir group` and its commands."""
-    parser = commands.add_parser(
+    subcommand = admin_subcommands(
+        commands,
         "group",
-        help="list, describe (lag), reset (replay) and delete consumer groups",
+        help_text="list, describe (lag), reset (replay) and delete consumer groups",
         description="Manage the consumer groups of a running server.",
         epilog=GROUP_EXAMPLES,
-        formatter_class=RAW,
+        positional=("group", "GROUP", "the consumer group id"),
     )
-    sub = parser.add_subparsers(dest="group_command", required=True, metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--output", choices=("text", "json"), default="text", help="output format (default text)"
-    )
-    add_connection_args(common)
 
-    def add(name: str, help_text: str, run: GroupCommand) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text[0].upper() + help_text[1:] + ".",
-            parents=[common],
-            epilog=EXAMPLES[name] + "\n" + EXIT_CODES,
-            formatter_class=RAW,
-        )
-        p.set_defaults(run=_with_admin(run))
-        if name != "list":
-            p.add_argument("group", metavar="GROUP", help="the consumer group id")
-        return p
+    def add(name: str, help_text: str, run: AdminCommand) -> argparse.ArgumentParser:
+        return subcommand(name, help_text, run, EXAMPLES[name] + "\n" + EXIT_CODES)
 
     add("list", "list consumer groups", _list)
     add("describe", "show a group's members and per-partition offsets and lag", _describe)
@@ -122,15 +103,6 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--force", action="store_true", help="reset even while members are active")
 
     add("delete", "delete a group without members and its committed offsets", _delete)
-
-
-def _with_admin(run: GroupCommand) -> Callable[[argparse.Namespace], int]:
-    @command
-    def wrapper(args: argparse.Namespace, out: Output) -> int:
-        with connect(args) as clients:
-            return run(args, out, clients.admin)
-
-    return wrapper
 
 
 # ----- parsing -----------------------------------------------------------------------------

@@ -9,16 +9,15 @@ topics and bad config), 3 server unreachable, 4 server fault.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from weir.core.errors import InvalidArgumentError, TopicAlreadyExistsError
 from weir.sdk import Admin, TopicInfo
-from weir.sdk.cli._broker import add_connection_args, connect
-from weir.sdk.cli._output import OK, Output, command
+from weir.sdk.cli._broker import AdminCommand, admin_subcommands
+from weir.sdk.cli._output import OK, Output
 
 REFUSED = 1
-RAW = argparse.RawDescriptionHelpFormatter
 
 EXIT_CODES = """\
 exit codes:
@@ -69,38 +68,20 @@ examples:
 """,
 }
 
-TopicCommand = Callable[[argparse.Namespace, Output, Admin], int]
-
 
 def add_parser(commands: Any) -> None:
     """Register `weir topic` and its commands."""
-    parser = commands.add_parser(
+    subcommand = admin_subcommands(
+        commands,
         "topic",
-        help="create, list, describe, configure, grow and delete topics",
+        help_text="create, list, describe, configure, grow and delete topics",
         description="Manage the topics of a running server.",
         epilog=GROUP_EXAMPLES,
-        formatter_class=RAW,
+        positional=("name", "NAME", "the topic name"),
     )
-    sub = parser.add_subparsers(dest="topic_command", required=True, metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--output", choices=("text", "json"), default="text", help="output format (default text)"
-    )
-    add_connection_args(common)
 
-    def add(name: str, help_text: str, run: TopicCommand) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text[0].upper() + help_text[1:] + ".",
-            parents=[common],
-            epilog=EXAMPLES[name] + "\n" + EXIT_CODES,
-            formatter_class=RAW,
-        )
-        p.set_defaults(run=_with_admin(run))
-        if name != "list":
-            p.add_argument("name", metavar="NAME", help="the topic name")
-        return p
+    def add(name: str, help_text: str, run: AdminCommand) -> argparse.ArgumentParser:
+        return subcommand(name, help_text, run, EXAMPLES[name] + "\n" + EXIT_CODES)
 
     p = add("create", "create a topic", _create)
     p.add_argument("--partitions", type=int, required=True, metavar="N", help="at least 1")
@@ -131,15 +112,6 @@ def _config_arg(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument(
         "--config", action="append", default=[], metavar="KEY=VALUE", help=help_text
     )
-
-
-def _with_admin(run: TopicCommand) -> Callable[[argparse.Namespace], int]:
-    @command
-    def wrapper(args: argparse.Namespace, out: Output) -> int:
-        with connect(args) as clients:
-            return run(args, out, clients.admin)
-
-    return wrapper
 
 
 def parse_config(pairs: Sequence[str]) -> dict[str, str]:
