@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from weir.core.errors import InvalidArgumentError
-from weir.sdk._admin_shared import partition_arg, topic_arg
+from weir.sdk._admin_shared import epoch_ms, partition_arg, topic_arg
 from weir.v1 import group_pb2 as gp
 from weir.v1 import group_service_pb2 as gs
 
@@ -241,12 +241,7 @@ def reset_request(
     elif to == "latest":
         request.latest = True
     elif isinstance(to, dt.datetime):
-        if to.tzinfo is None:
-            raise InvalidArgumentError(
-                f"datetime {to.isoformat()} has no timezone; pass an aware datetime "
-                "(for example with tzinfo=datetime.UTC)"
-            )
-        request.timestamp_ms = int(to.timestamp() * 1000)
+        request.timestamp_ms = epoch_ms(to)
     elif isinstance(to, dt.timedelta):
         if to <= dt.timedelta(0):
             raise InvalidArgumentError(f"a reset duration must be positive, got {to}")

@@ -136,6 +136,16 @@ def alter_request(
     return ts.UpdateTopicConfigRequest(name=topic_arg(name), set=to_set, remove=to_remove)
 
 
+def epoch_ms(at: dt.datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime; a naive one is refused."""
+    if at.tzinfo is None:
+        raise InvalidArgumentError(
+            f"datetime {at.isoformat()} has no timezone; pass an aware datetime "
+            "(for example with tzinfo=datetime.UTC)"
+        )
+    return int(at.timestamp() * 1000)
+
+
 def list_offsets_request(topic: str, partition: int, at: OffsetSpec) -> ls.ListOffsetsRequest:
     """ListOffsets for earliest, latest, or a time."""
     request = ls.ListOffsetsRequest(topic=topic_arg(topic), partition=partition_arg(partition))
@@ -144,12 +154,7 @@ def list_offsets_request(topic: str, partition: int, at: OffsetSpec) -> ls.ListO
     elif at == "latest":
         request.latest = True
     elif isinstance(at, dt.datetime):
-        if at.tzinfo is None:
-            raise InvalidArgumentError(
-                f"datetime {at.isoformat()} has no timezone; pass an aware datetime "
-                "(for example with tzinfo=datetime.UTC)"
-            )
-        request.timestamp_ms = int(at.timestamp() * 1000)
+        request.timestamp_ms = epoch_ms(at)
     elif isinstance(at, int) and not isinstance(at, bool) and at >= 0:
         request.timestamp_ms = at
     else:
