@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from weir.broker.gate import InboundRecord, RecordGate, Refusal, Refused
 from weir.broker.log.api import Acks, LogStore, NewRecord, ProducerState, TopicPartition
-from weir.broker.partitioner import partition_for_key
 from weir.broker.topics import DLQ_SUFFIX, Topic, TopicManager
 from weir.core.errors import InvalidArgumentError, InvalidRequestSizeError, WeirError
+from weir.core.partitioner import partition_for_key
 
 MAX_RECORDS_PER_REQUEST = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024

@@ -19,8 +19,9 @@ from weir.sdk._admin_groups import (
     ResetTarget,
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
-from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._registry import SchemaRegistryClient
+from weir.sdk._retry import RetryPolicy
 from weir.sdk._types import (
     LATEST,
     CompatibilityCheck,
@@ -60,6 +61,7 @@ __all__ = [
     "RegisteredSchema",
     "ResetResult",
     "ResetTarget",
+    "RetryPolicy",
     "Schema",
     "SchemaId",
     "SchemaReference",

@@ -23,6 +23,7 @@ from weir.sdk._admin_groups import (
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, TopicInfo
 from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, GrpcClient
+from weir.sdk._retry import RetryPolicy
 from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
 from weir.v1 import log_service_pb2_grpc as ls_grpc
@@ -34,9 +35,13 @@ class Admin(GrpcClient):
     """A sync client to create, describe, configure, grow and delete topics. Thread-safe."""
 
     def __init__(
-        self, server: str = DEFAULT_SERVER, *, timeout_s: float = DEFAULT_TIMEOUT_S
+        self,
+        server: str = DEFAULT_SERVER,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(server, timeout_s=timeout_s)
+        super().__init__(server, timeout_s=timeout_s, retry=retry)
         self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._groups: Any = gs_grpc.GroupServiceStub(self._channel)  # type: ignore[no-untyped-call]
@@ -48,7 +53,9 @@ class Admin(GrpcClient):
     ) -> TopicInfo:
         """Create a topic with ``partitions`` partitions and config overrides (Kafka keys)."""
         request = shared.create_request(name, partitions, config)
-        return shared.topic_from_proto(self._call(self._topics.CreateTopic, request).topic)
+        return shared.topic_from_proto(
+            self._call(self._topics.CreateTopic, request, idempotent=False).topic
+        )
 
     def describe_topic(self, name: str) -> TopicInfo:
         """A topic with every partition's log start and end offsets."""
@@ -73,11 +80,17 @@ class Admin(GrpcClient):
         request = ts.CreatePartitionsRequest(
             name=shared.topic_arg(name), partition_count=shared.count_arg("total", total)
         )
-        return shared.topic_from_proto(self._call(self._topics.CreatePartitions, request).topic)
+        return shared.topic_from_proto(
+            self._call(self._topics.CreatePartitions, request, idempotent=False).topic
+        )
 
     def delete_topic(self, name: str) -> None:
         """Delete a topic and all its data."""
-        self._call(self._topics.DeleteTopic, ts.DeleteTopicRequest(name=shared.topic_arg(name)))
+        self._call(
+            self._topics.DeleteTopic,
+            ts.DeleteTopicRequest(name=shared.topic_arg(name)),
+            idempotent=False,
+        )
 
     # ----- offsets -------------------------------------------------------------------------
 
@@ -130,12 +143,14 @@ class Admin(GrpcClient):
         With ``dry_run`` nothing is stored and the result previews each partition's target.
         """
         request = groups.reset_request(group, topic, to, dry_run, force)
-        return groups.reset_from_proto(self._call(self._groups.ResetOffsets, request))
+        return groups.reset_from_proto(
+            self._call(self._groups.ResetOffsets, request, idempotent=False)
+        )
 
     def delete_group(self, group: str) -> DeletedGroup:
         """Delete a group without members, with its committed offsets."""
         request = gs.DeleteGroupRequest(group_id=groups.group_arg(group))
-        reply = self._call(self._groups.DeleteGroup, request)
+        reply = self._call(self._groups.DeleteGroup, request, idempotent=False)
         return DeletedGroup(reply.group_id, reply.deleted_offsets)
 
 

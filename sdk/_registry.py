@@ -16,6 +16,7 @@ from weir.core.errors import InvalidArgumentError
 from weir.core.types import CompatibilityLevel, Mode, SchemaId, SchemaType, Subject, Version
 from weir.sdk import _registry_shared as shared
 from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, GrpcClient
+from weir.sdk._retry import RetryPolicy
 from weir.sdk._types import (
     LATEST,
     CompatibilityCheck,
@@ -33,9 +34,13 @@ class SchemaRegistryClient(GrpcClient):
     """A sync client for RegistryService. Thread-safe; use as a context manager or close()."""
 
     def __init__(
-        self, server: str = DEFAULT_SERVER, *, timeout_s: float = DEFAULT_TIMEOUT_S
+        self,
+        server: str = DEFAULT_SERVER,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(server, timeout_s=timeout_s)
+        super().__init__(server, timeout_s=timeout_s, retry=retry)
         self._stub: Any = rs_grpc.RegistryServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._schemas: dict[int, Schema] = {}
         self._lock = threading.Lock()
@@ -139,7 +144,10 @@ class SchemaRegistryClient(GrpcClient):
     def delete_subject(self, subject: str, permanent: bool = False) -> list[Version]:
         """Soft-delete every version (or, after that, remove them for good); the versions hit."""
         request = rs.DeleteSubjectRequest(subject=shared.subject_arg(subject), permanent=permanent)
-        return [Version(v) for v in self._call(self._stub.DeleteSubject, request).versions]
+        return [
+            Version(v)
+            for v in self._call(self._stub.DeleteSubject, request, idempotent=False).versions
+        ]
 
     def delete_version(
         self, subject: str, version: VersionSelector, permanent: bool = False
@@ -148,7 +156,9 @@ class SchemaRegistryClient(GrpcClient):
         request = rs.DeleteSchemaVersionRequest(
             subject=shared.subject_arg(subject), permanent=permanent, **shared.version_arg(version)
         )
-        return Version(self._call(self._stub.DeleteSchemaVersion, request).version)
+        return Version(
+            self._call(self._stub.DeleteSchemaVersion, request, idempotent=False).version
+        )
 
     # ----- configuration -------------------------------------------------------------------
 

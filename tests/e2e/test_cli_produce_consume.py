@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.conftest import WEIR, Run, Weir, clean_env
 from tests.integration.broker_helpers import Broker, record
-from weir.broker.partitioner import partition_for_key
+from weir.core.partitioner import partition_for_key
 from weir.sdk import Admin, SchemaReference, SchemaRegistryClient
 
 ORDER_AVSC = json.dumps(

@@ -18,8 +18,8 @@ from tests.integration.broker_helpers import (
     proto_class,
     record,
 )
-from weir.broker.partitioner import partition_for_key
 from weir.core.framing import frame
+from weir.core.partitioner import partition_for_key
 from weir.core.status import from_rpc_error
 from weir.v1 import errors_pb2
 from weir.v1 import log_pb2 as lp

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from weir.broker.partitioner import murmur2, partition_for_key
+from weir.core.partitioner import murmur2, partition_for_key
 
 KAFKA_VECTORS = [
     (b"21", -973932308),

@@ -1,0 +1,54 @@
+"""Channel settings and call plumbing shared by the sync and asyncio clients, free of I/O."""
+
+from __future__ import annotations
+
+from weir.core.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    UnavailableError,
+    WeirError,
+)
+
+DEFAULT_SERVER = "localhost:50051"
+DEFAULT_TIMEOUT_S = 10.0
+
+CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.enable_retries", 0),
+)
+"""Keepalive pings find a dead connection within ~40 s even when idle; messages up to 64 MiB.
+Retries are ours (RetryPolicy), so grpc's own are off."""
+
+
+def check_address(server: str, timeout_s: float) -> None:
+    """Refuse an empty address or a non-positive deadline before a channel is made."""
+    if not isinstance(server, str) or not server.strip():
+        raise InvalidArgumentError("server address is empty; pass HOST:PORT")
+    if timeout_s <= 0:
+        raise InvalidArgumentError(f"timeout_s must be positive, got {timeout_s}")
+
+
+def closed_error(client: object) -> FailedPreconditionError:
+    """The error for a call on a closed client."""
+    return FailedPreconditionError(
+        f"this {type(client).__name__} is closed; create a new one to make calls"
+    )
+
+
+def explain(error: WeirError, server: str) -> WeirError:
+    """Name the server in an UnavailableError, and say what to check."""
+    if isinstance(error, UnavailableError) and server not in error.message:
+        return UnavailableError(
+            f"cannot reach the Weir server at {server}: {error.message}. Check that "
+            "`weir serve` is running there and the address is right",
+            metadata=error.metadata,
+        )
+    return error
+
+
+__all__ = ["DEFAULT_SERVER", "DEFAULT_TIMEOUT_S"]
