@@ -20,6 +20,18 @@ from weir.sdk._admin_groups import (
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._records import (
+    AsyncDeserializer,
+    AsyncSerializer,
+    Deserializer,
+    Headers,
+    Message,
+    MessageField,
+    RecordMetadata,
+    SerializationContext,
+    Serializer,
+    TopicPartition,
+)
 from weir.sdk._registry import SchemaRegistryClient
 from weir.sdk._retry import RetryPolicy
 from weir.sdk._types import (
@@ -44,20 +56,27 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "LATEST",
     "Admin",
+    "AsyncDeserializer",
+    "AsyncSerializer",
     "CommittedOffset",
     "CompatibilityCheck",
     "CompatibilityLevel",
     "DeletedGroup",
+    "Deserializer",
     "GroupDescription",
     "GroupMemberInfo",
     "GroupSummary",
+    "Headers",
     "Incompatibility",
     "ListedOffset",
+    "Message",
+    "MessageField",
     "Mode",
     "OffsetReset",
     "OffsetSpec",
     "PartitionInfo",
     "PartitionLag",
+    "RecordMetadata",
     "RegisteredSchema",
     "ResetResult",
     "ResetTarget",
@@ -67,9 +86,12 @@ __all__ = [
     "SchemaReference",
     "SchemaRegistryClient",
     "SchemaType",
+    "SerializationContext",
+    "Serializer",
     "Subject",
     "SubjectVersion",
     "TopicInfo",
+    "TopicPartition",
     "Version",
     "VersionSelector",
 ]

@@ -22,7 +22,8 @@ from weir.sdk._admin_groups import (
     ResetTarget,
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, TopicInfo
-from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, GrpcClient
+from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._client import GrpcClient
 from weir.sdk._retry import RetryPolicy
 from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc

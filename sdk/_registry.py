@@ -15,7 +15,8 @@ from weir.core.convert import to_proto
 from weir.core.errors import InvalidArgumentError
 from weir.core.types import CompatibilityLevel, Mode, SchemaId, SchemaType, Subject, Version
 from weir.sdk import _registry_shared as shared
-from weir.sdk._client import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, GrpcClient
+from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._client import GrpcClient
 from weir.sdk._retry import RetryPolicy
 from weir.sdk._types import (
     LATEST,
