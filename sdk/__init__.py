@@ -19,6 +19,7 @@ from weir.sdk._admin_groups import (
     ResetTarget,
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
+from weir.sdk._aio_registry import AsyncSchemaRegistryClient
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._records import (
     AsyncDeserializer,
@@ -57,6 +58,7 @@ __all__ = [
     "LATEST",
     "Admin",
     "AsyncDeserializer",
+    "AsyncSchemaRegistryClient",
     "AsyncSerializer",
     "CommittedOffset",
     "CompatibilityCheck",
