@@ -22,6 +22,7 @@ from weir.core.errors import InvalidReferenceError, InvalidSchemaError
 from weir.core.types import SchemaType
 from weir.registry.formats.base import ParsedSchema, RecordValidator, ResolvedReference
 from weir.registry.formats.json_schema_drafts import Draft, draft_of
+from weir.registry.formats.json_schema_fast import FastCheck, fast_check
 from weir.registry.formats.json_schema_refs import RefDoc, build_registry, check_refs
 from weir.registry.formats.json_schema_validator import (
     JsonRecordValidator,
@@ -52,6 +53,8 @@ class JsonSchema(ParsedSchema):
     """Compact JSON with sorted keys."""
     compiled: Validator
     """The jsonschema validator, built once at parse time."""
+    fast: FastCheck | None = None
+    """The compiled Rust check that accepts valid records quickly, when it could be built."""
 
     @property
     def canonical(self) -> str:
@@ -65,7 +68,7 @@ class JsonSchema(ParsedSchema):
 
     def validator(self) -> RecordValidator:
         """A record validator that reuses the compiled jsonschema validator."""
-        return JsonRecordValidator(self.compiled)
+        return JsonRecordValidator(self.compiled, self.fast)
 
 
 def canonical_json(contents: Any) -> str:
@@ -106,6 +109,7 @@ class JsonSchemaFormat:
             resource=resource,
             canonical_text=canonical_json(contents),
             compiled=compiled,
+            fast=fast_check(contents, draft, registry),
         )
 
 
