@@ -19,6 +19,7 @@ from weir.sdk._admin_groups import (
     ResetTarget,
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
+from weir.sdk._aio_admin import AsyncAdmin
 from weir.sdk._aio_registry import AsyncSchemaRegistryClient
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._records import (
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "LATEST",
     "Admin",
+    "AsyncAdmin",
     "AsyncDeserializer",
     "AsyncSchemaRegistryClient",
     "AsyncSerializer",

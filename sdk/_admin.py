@@ -3,13 +3,14 @@ groups (GroupService).
 
 Every call has a deadline (``timeout_s``). A ``grpc.RpcError`` never escapes: it becomes the
 WeirError subclass the server sent (TopicNotFoundError, InvalidConfigError, ...), or
-UnavailableError when the server cannot be reached.
+UnavailableError when the server cannot be reached. Requests are built and replies parsed in
+``_admin_shared`` and ``_admin_groups``, which ``AsyncAdmin`` shares: this class only sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from weir.sdk import _admin_groups as groups
 from weir.sdk import _admin_shared as shared
@@ -22,18 +23,22 @@ from weir.sdk._admin_groups import (
     ResetTarget,
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, TopicInfo
+from weir.sdk._call import Call
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._client import GrpcClient
 from weir.sdk._retry import RetryPolicy
-from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
 from weir.v1 import log_service_pb2_grpc as ls_grpc
-from weir.v1 import topic_service_pb2 as ts
 from weir.v1 import topic_service_pb2_grpc as ts_grpc
+
+T = TypeVar("T")
 
 
 class Admin(GrpcClient):
-    """A sync client to create, describe, configure, grow and delete topics. Thread-safe."""
+    """A sync client for topics, their configs and partitions, offsets and consumer groups.
+
+    Thread-safe; use as a context manager or call close().
+    """
 
     def __init__(
         self,
@@ -43,75 +48,72 @@ class Admin(GrpcClient):
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(server, timeout_s=timeout_s, retry=retry)
-        self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._groups: Any = gs_grpc.GroupServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._stubs: dict[str, Any] = {
+            shared.TOPICS: ts_grpc.TopicServiceStub(self._channel),  # type: ignore[no-untyped-call]
+            shared.LOG: ls_grpc.LogServiceStub(self._channel),  # type: ignore[no-untyped-call]
+            groups.GROUPS: gs_grpc.GroupServiceStub(self._channel),  # type: ignore[no-untyped-call]
+        }
 
-    # ----- topics --------------------------------------------------------------------------
+    def _run(self, call: Call[T]) -> T:
+        method = getattr(self._stubs[call.stub], call.method)
+        return call.parse(self._call(method, call.request, idempotent=call.idempotent))
+
+    # ----- topics -----------------------------------------------------------------------------
 
     def create_topic(
         self, name: str, partitions: int, config: Mapping[str, str] | None = None
     ) -> TopicInfo:
-        """Create a topic with ``partitions`` partitions and config overrides (Kafka keys)."""
-        request = shared.create_request(name, partitions, config)
-        return shared.topic_from_proto(
-            self._call(self._topics.CreateTopic, request, idempotent=False).topic
-        )
+        """Create a topic with ``partitions`` partitions and config overrides (Kafka keys).
+
+        Never retried: after a lost reply a second run would fail with TopicExistsError.
+        """
+        return self._run(shared.create_topic(name, partitions, config))
 
     def describe_topic(self, name: str) -> TopicInfo:
         """A topic with every partition's log start and end offsets."""
-        request = ts.GetTopicRequest(name=shared.topic_arg(name))
-        return shared.topic_from_proto(self._call(self._topics.GetTopic, request).topic)
+        return self._run(shared.describe_topic(name))
+
+    def describe_config(self, name: str) -> Mapping[str, str]:
+        """A topic's config overrides by Kafka key name (sorted, read-only).
+
+        Keys not listed have the server's defaults. TopicNotFoundError if there is no topic.
+        """
+        return self._run(shared.describe_config(name))
 
     def list_topics(self, include_internal: bool = False) -> list[TopicInfo]:
         """Every topic sorted by name, without partition details."""
-        request = ts.ListTopicsRequest(include_internal=include_internal)
-        reply = self._call(self._topics.ListTopics, request)
-        return [shared.topic_from_proto(t) for t in reply.topics]
+        return self._run(shared.list_topics(include_internal))
 
     def alter_config(
         self, name: str, set: Mapping[str, str] | None = None, remove: Iterable[str] = ()
     ) -> TopicInfo:
         """Set config overrides and remove others (so their defaults apply again)."""
-        request = shared.alter_request(name, set, remove)
-        return shared.topic_from_proto(self._call(self._topics.UpdateTopicConfig, request).topic)
+        return self._run(shared.alter_config(name, set, remove))
 
     def add_partitions(self, name: str, total: int) -> TopicInfo:
-        """Grow a topic to ``total`` partitions; partitions are never removed."""
-        request = ts.CreatePartitionsRequest(
-            name=shared.topic_arg(name), partition_count=shared.count_arg("total", total)
-        )
-        return shared.topic_from_proto(
-            self._call(self._topics.CreatePartitions, request, idempotent=False).topic
-        )
+        """Grow a topic to ``total`` partitions; partitions are never removed. Never retried."""
+        return self._run(shared.add_partitions(name, total))
 
     def delete_topic(self, name: str) -> None:
-        """Delete a topic and all its data."""
-        self._call(
-            self._topics.DeleteTopic,
-            ts.DeleteTopicRequest(name=shared.topic_arg(name)),
-            idempotent=False,
-        )
+        """Delete a topic and all its data. Never retried."""
+        return self._run(shared.delete_topic(name))
 
-    # ----- offsets -------------------------------------------------------------------------
+    # ----- offsets ----------------------------------------------------------------------------
 
     def list_offsets(self, topic: str, partition: int, at: OffsetSpec = "latest") -> ListedOffset:
         """The earliest or latest offset of a partition, or the first at or after a time."""
-        request = shared.list_offsets_request(topic, partition, at)
-        return shared.offset_from_proto(self._call(self._log.ListOffsets, request))
+        return self._run(shared.list_offsets(topic, partition, at))
 
-    # ----- consumer groups -----------------------------------------------------------------
+    # ----- consumer groups --------------------------------------------------------------------
 
     def list_groups(self) -> list[GroupSummary]:
         """Every consumer group, sorted by id."""
-        reply = self._call(self._groups.ListGroups, gs.ListGroupsRequest())
-        return [groups.summary_from_proto(g) for g in reply.groups]
+        return self._run(groups.list_groups())
 
     def describe_group(self, group: str) -> GroupDescription:
         """A group's members and assignments, and per partition its committed offset, end
         offset, lag in records and seconds, and owner. Unknown: GroupNotFoundError."""
-        request = gs.DescribeGroupRequest(group_id=groups.group_arg(group))
-        return groups.group_from_proto(self._call(self._groups.DescribeGroup, request).group)
+        return self._run(groups.describe_group(group))
 
     def committed_offsets(
         self,
@@ -125,9 +127,7 @@ class Admin(GrpcClient):
         An entry whose ``offset`` is None has no commit; with ``require_committed`` that is a
         NoCommittedOffsetError instead (``auto.offset.reset=none``).
         """
-        request = groups.committed_request(group, partitions, require_committed)
-        reply = self._call(self._groups.FetchCommittedOffsets, request)
-        return [groups.committed_from_proto(c) for c in reply.offsets]
+        return self._run(groups.committed_offsets(group, partitions, require_committed))
 
     def reset_offsets(
         self,
@@ -142,17 +142,13 @@ class Admin(GrpcClient):
 
         Allowed only while the group has no members (GroupNotEmptyError), unless ``force``.
         With ``dry_run`` nothing is stored and the result previews each partition's target.
+        Never retried.
         """
-        request = groups.reset_request(group, topic, to, dry_run, force)
-        return groups.reset_from_proto(
-            self._call(self._groups.ResetOffsets, request, idempotent=False)
-        )
+        return self._run(groups.reset_offsets(group, topic, to, dry_run, force))
 
     def delete_group(self, group: str) -> DeletedGroup:
-        """Delete a group without members, with its committed offsets."""
-        request = gs.DeleteGroupRequest(group_id=groups.group_arg(group))
-        reply = self._call(self._groups.DeleteGroup, request, idempotent=False)
-        return DeletedGroup(reply.group_id, reply.deleted_offsets)
+        """Delete a group without members, with its committed offsets. Never retried."""
+        return self._run(groups.delete_group(group))
 
 
 __all__ = ["Admin"]

@@ -1,8 +1,9 @@
-"""Consumer-group values for the Admin client, and their request building and parsing, free of I/O.
+"""Consumer-group values for the Admin clients, and their request building and parsing, free of I/O.
 
-``Admin.list_groups``, ``describe_group``, ``committed_offsets``, ``reset_offsets`` and
-``delete_group`` build each GroupService request here and parse the reply into the frozen
-values below. Bad arguments raise InvalidArgumentError before anything is sent.
+``list_groups``, ``describe_group``, ``committed_offsets``, ``reset_offsets`` and
+``delete_group`` of ``Admin`` and ``AsyncAdmin`` get each GroupService ``Call`` here and
+parse the reply into the frozen values below. Bad arguments raise InvalidArgumentError
+before anything is sent.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from weir.core.errors import InvalidArgumentError
 from weir.sdk._admin_shared import epoch_ms, partition_arg, topic_arg
+from weir.sdk._call import Call
 from weir.v1 import group_pb2 as gp
 from weir.v1 import group_service_pb2 as gs
 
@@ -354,6 +356,58 @@ def reset_from_proto(message: gs.ResetOffsetsResponse) -> ResetResult:
         ),
         applied=message.applied,
     )
+
+
+# ----- calls: one builder per Admin method -------------------------------------------------
+
+GROUPS = "groups"
+"""The GroupService stub's name in the clients' stub table."""
+
+
+def list_groups() -> Call[list[GroupSummary]]:
+    """ListGroups, sorted by id."""
+    return Call(
+        GROUPS,
+        "ListGroups",
+        gs.ListGroupsRequest(),
+        lambda reply: [summary_from_proto(g) for g in reply.groups],
+    )
+
+
+def describe_group(group: str) -> Call[GroupDescription]:
+    """DescribeGroup: members, assignments, offsets and lag."""
+    request = gs.DescribeGroupRequest(group_id=group_arg(group))
+    return Call(GROUPS, "DescribeGroup", request, lambda reply: group_from_proto(reply.group))
+
+
+def committed_offsets(
+    group: str, partitions: Mapping[str, Iterable[int]] | None, require_committed: bool
+) -> Call[list[CommittedOffset]]:
+    """FetchCommittedOffsets for some partitions by topic, or every committed one."""
+    return Call(
+        GROUPS,
+        "FetchCommittedOffsets",
+        committed_request(group, partitions, require_committed),
+        lambda reply: [committed_from_proto(c) for c in reply.offsets],
+    )
+
+
+def reset_offsets(
+    group: str, topic: str | None, to: ResetTarget, dry_run: bool, force: bool
+) -> Call[ResetResult]:
+    """ResetOffsets; never retried (a time or duration target moves between two runs)."""
+    request = reset_request(group, topic, to, dry_run, force)
+    return Call(GROUPS, "ResetOffsets", request, reset_from_proto, idempotent=False)
+
+
+def delete_group(group: str) -> Call[DeletedGroup]:
+    """DeleteGroup; never retried (a second run would fail with GroupNotFoundError)."""
+    request = gs.DeleteGroupRequest(group_id=group_arg(group))
+    return Call(GROUPS, "DeleteGroup", request, _deleted_from_proto, idempotent=False)
+
+
+def _deleted_from_proto(reply: Any) -> DeletedGroup:
+    return DeletedGroup(reply.group_id, reply.deleted_offsets)
 
 
 __all__ = [

@@ -1,8 +1,9 @@
 """The Admin client's values and its request building and response parsing, free of I/O.
 
-The sync Admin (and a later asyncio one) build each request here, send it, and parse the
-reply here. Bad arguments raise the same WeirError classes the server would, before
-anything is sent.
+The sync Admin and the AsyncAdmin stay thin: each method asks a builder below (or, for
+consumer groups, in ``_admin_groups``) for a ``Call`` (stub, method, checked request, reply
+parser, whether it may run twice), sends it, and returns what the parser makes of the reply.
+Bad arguments raise the same WeirError classes the server would, before anything is sent.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from weir.core.errors import InvalidArgumentError
+from weir.sdk._call import Call
 from weir.v1 import log_service_pb2 as ls
 from weir.v1 import topic_pb2 as tp
 from weir.v1 import topic_service_pb2 as ts
@@ -190,6 +192,69 @@ def offset_from_proto(message: ls.ListOffsetsResponse) -> ListedOffset:
         log_start_offset=message.log_start_offset,
         log_end_offset=message.log_end_offset,
     )
+
+
+# ----- calls: one builder per Admin method -------------------------------------------------
+
+TOPICS = "topics"
+"""The TopicService stub's name in the clients' stub table."""
+LOG = "log"
+"""The LogService stub's name in the clients' stub table."""
+
+
+def _topic_reply(reply: Any) -> TopicInfo:
+    return topic_from_proto(reply.topic)
+
+
+def create_topic(name: str, partitions: int, config: Mapping[str, str] | None) -> Call[TopicInfo]:
+    """CreateTopic; never retried (a second run would fail with TopicExistsError)."""
+    request = create_request(name, partitions, config)
+    return Call(TOPICS, "CreateTopic", request, _topic_reply, idempotent=False)
+
+
+def describe_topic(name: str) -> Call[TopicInfo]:
+    """GetTopic: the topic with its partitions' offsets."""
+    return Call(TOPICS, "GetTopic", ts.GetTopicRequest(name=topic_arg(name)), _topic_reply)
+
+
+def describe_config(name: str) -> Call[Mapping[str, str]]:
+    """GetTopic, answering only the topic's config overrides."""
+    request = ts.GetTopicRequest(name=topic_arg(name))
+    return Call(TOPICS, "GetTopic", request, lambda reply: _topic_reply(reply).config)
+
+
+def list_topics(include_internal: bool) -> Call[list[TopicInfo]]:
+    """ListTopics, sorted by name."""
+    request = ts.ListTopicsRequest(include_internal=include_internal)
+    return Call(
+        TOPICS, "ListTopics", request, lambda reply: [topic_from_proto(t) for t in reply.topics]
+    )
+
+
+def alter_config(
+    name: str, set_: Mapping[str, str] | None, remove: Iterable[str]
+) -> Call[TopicInfo]:
+    """UpdateTopicConfig (setting the same values twice is harmless, so it may retry)."""
+    return Call(TOPICS, "UpdateTopicConfig", alter_request(name, set_, remove), _topic_reply)
+
+
+def add_partitions(name: str, total: int) -> Call[TopicInfo]:
+    """CreatePartitions; never retried (a second run would be refused)."""
+    request = ts.CreatePartitionsRequest(
+        name=topic_arg(name), partition_count=count_arg("total", total)
+    )
+    return Call(TOPICS, "CreatePartitions", request, _topic_reply, idempotent=False)
+
+
+def delete_topic(name: str) -> Call[None]:
+    """DeleteTopic; never retried (a second run would fail with TopicNotFoundError)."""
+    request = ts.DeleteTopicRequest(name=topic_arg(name))
+    return Call(TOPICS, "DeleteTopic", request, lambda reply: None, idempotent=False)
+
+
+def list_offsets(topic: str, partition: int, at: OffsetSpec) -> Call[ListedOffset]:
+    """ListOffsets for earliest, latest or a time."""
+    return Call(LOG, "ListOffsets", list_offsets_request(topic, partition, at), offset_from_proto)
 
 
 __all__ = ["ListedOffset", "OffsetSpec", "PartitionInfo", "TopicInfo"]
