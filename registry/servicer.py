@@ -12,6 +12,7 @@ from weir.core.errors import InvalidArgumentError
 from weir.core.rpc import rpc
 from weir.core.types import CompatibilityLevel, Mode, SchemaType, Subject, Version
 from weir.registry.compatibility import CompatibilityResult
+from weir.registry.formats.protobuf_text import proto_text
 from weir.registry.model import Reference, SchemaInput, StoredSchema, SubjectVersion
 from weir.registry.service import SchemaRegistry
 from weir.v1 import registry_pb2 as pb
@@ -45,12 +46,13 @@ def version_to_proto(sv: SubjectVersion, with_schema: bool = True) -> pb.Subject
 
 
 def input_from_proto(message: rs.SchemaInput) -> SchemaInput:
-    """The schema offered in a request."""
+    """The schema offered in a request; a base64 protobuf descriptor becomes .proto text."""
     if not message.schema:
         raise InvalidArgumentError("schema text is empty; send the schema to register or check")
+    schema_type = from_proto(SchemaType, message.schema_type)
     return SchemaInput(
-        from_proto(SchemaType, message.schema_type),
-        message.schema,
+        schema_type,
+        proto_text(schema_type, message.schema),
         tuple(
             Reference(r.name, Subject(r.subject), Version(r.version)) for r in message.references
         ),

@@ -36,6 +36,15 @@ from weir.sdk._records import (
 )
 from weir.sdk._registry import SchemaRegistryClient
 from weir.sdk._retry import RetryPolicy
+from weir.sdk._serde import (
+    record_subject_name_strategy,
+    topic_record_subject_name_strategy,
+    topic_subject_name_strategy,
+)
+from weir.sdk._serde_avro import AvroDeserializer, AvroSerializer
+from weir.sdk._serde_json import JSONDeserializer, JSONSerializer
+from weir.sdk._serde_protobuf import ProtobufDeserializer, ProtobufSerializer
+from weir.sdk._serde_string import StringDeserializer, StringSerializer
 from weir.sdk._types import (
     LATEST,
     CompatibilityCheck,
@@ -62,6 +71,8 @@ __all__ = [
     "AsyncDeserializer",
     "AsyncSchemaRegistryClient",
     "AsyncSerializer",
+    "AvroDeserializer",
+    "AvroSerializer",
     "CommittedOffset",
     "CompatibilityCheck",
     "CompatibilityLevel",
@@ -72,6 +83,8 @@ __all__ = [
     "GroupSummary",
     "Headers",
     "Incompatibility",
+    "JSONDeserializer",
+    "JSONSerializer",
     "ListedOffset",
     "Message",
     "MessageField",
@@ -80,6 +93,8 @@ __all__ = [
     "OffsetSpec",
     "PartitionInfo",
     "PartitionLag",
+    "ProtobufDeserializer",
+    "ProtobufSerializer",
     "RecordMetadata",
     "RegisteredSchema",
     "ResetResult",
@@ -92,10 +107,15 @@ __all__ = [
     "SchemaType",
     "SerializationContext",
     "Serializer",
+    "StringDeserializer",
+    "StringSerializer",
     "Subject",
     "SubjectVersion",
     "TopicInfo",
     "TopicPartition",
     "Version",
     "VersionSelector",
+    "record_subject_name_strategy",
+    "topic_record_subject_name_strategy",
+    "topic_subject_name_strategy",
 ]
