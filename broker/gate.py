@@ -10,8 +10,10 @@ payload with the compiled validator for that id. Subjects come from the naming s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from weir.broker.log.api import NewRecord
+from weir.broker.topic_config import TopicConfig
 from weir.broker.topics import Topic
 from weir.core.errors import InvalidRecordError, RecordTooLargeError, WeirError
 from weir.core.framing import parse_header, parse_protobuf_indexes
@@ -20,9 +22,8 @@ from weir.registry.formats import RecordValidator
 from weir.registry.service import SchemaRegistry
 
 
-@dataclass(frozen=True, slots=True)
-class InboundRecord:
-    """A record as a producer sent it."""
+class InboundRecord(NamedTuple):
+    """A record as a producer sent it (a NamedTuple: one is built per produced record)."""
 
     key: bytes | None
     """The key, or None."""
@@ -60,13 +61,8 @@ class Refused(Exception):
         self.refusal = refusal
 
 
-@dataclass(frozen=True, slots=True)
-class _Checked:
-    schema_id: int
-    version: int
-
-
-_UNCHECKED = _Checked(0, 0)
+_UNCHECKED = (0, 0)
+"""(schema id, subject version) of a field that is not checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +74,30 @@ class _Route:
     subject: str
     version: int
     validator: RecordValidator | None
+    checked: tuple[int, int]
+    """(schema_id, version), returned for every record on this route."""
 
 
 class RecordGate:
-    """Validates records for topics against one SchemaRegistry."""
+    """Validates records for topics against one SchemaRegistry.
+
+    What every record with the same 5-byte header needs (schema lookup, subject membership,
+    compiled validator) is worked out once and cached per topic config; the cache empties
+    when the registry changes or the topic's config object is replaced.
+    """
 
     def __init__(self, registry: SchemaRegistry) -> None:
         self.registry = registry
-        self._routes: dict[tuple[object, ...], _Route] = {}
+        self._routes: dict[str, tuple[TopicConfig, dict[tuple[str, bytes], _Route]]] = {}
         self._generation = registry.generation
 
     def check(self, topic: Topic, index: int, record: InboundRecord, now_ms: int) -> NewRecord:
         """The record to append, or raise Refused."""
         config = topic.config
-        size = len(record.key or b"") + len(record.value or b"")
-        size += sum(len(k) + len(v) for k, v in record.headers)
+        key_bytes, value_bytes, headers, timestamp = record
+        size = len(key_bytes or b"") + len(value_bytes or b"")
+        if headers:
+            size += sum(len(k) + len(v) for k, v in headers)
         if size > config.max_message_bytes:
             raise Refused(
                 Refusal(
@@ -105,7 +110,7 @@ class RecordGate:
                     rule="max.message.bytes",
                 )
             )
-        if record.key is None and "compact" in config.cleanup_policy:
+        if key_bytes is None and "compact" in config.cleanup_policy:
             raise Refused(
                 Refusal(
                     index,
@@ -118,48 +123,62 @@ class RecordGate:
                     rule="compacted-topic-needs-key",
                 )
             )
-        key = self._field(topic, index, "key", record.key, config.key_schema_validation)
-        value = self._field(topic, index, "value", record.value, config.value_schema_validation)
-        use_append_time = config.message_timestamp_type == "LogAppendTime"
-        timestamp = (
-            now_ms if use_append_time or record.timestamp_ms is None else record.timestamp_ms
+        routes = self._topic_routes(topic)
+        key_id = (
+            _UNCHECKED[0]
+            if key_bytes is None or config.key_schema_validation == "none"
+            else self._field(
+                topic, routes, index, "key", key_bytes, mode=config.key_schema_validation
+            )[0]
         )
-        return NewRecord(
-            value=record.value,
-            key=record.key,
-            headers=record.headers,
-            timestamp_ms=timestamp,
-            key_schema_id=key.schema_id,
-            value_schema_id=value.schema_id,
-            value_schema_version=value.version,
+        value_id, version = (
+            _UNCHECKED
+            if value_bytes is None or config.value_schema_validation == "none"
+            else self._field(
+                topic, routes, index, "value", value_bytes, mode=config.value_schema_validation
+            )
         )
+        if timestamp is None or config.message_timestamp_type == "LogAppendTime":
+            timestamp = now_ms
+        return NewRecord(value_bytes, key_bytes, headers, timestamp, key_id, value_id, version)
 
-    def _field(
-        self, topic: Topic, index: int, part: str, data: bytes | None, mode: str
-    ) -> _Checked:
-        if mode == "none" or data is None:
-            return _UNCHECKED
+    def _topic_routes(self, topic: Topic) -> dict[tuple[str, bytes], _Route]:
         if self._generation != self.registry.generation:
             self._routes.clear()
             self._generation = self.registry.generation
-        key = (topic.name, topic.config, part, data[:5])
-        route = self._routes.get(key)
+        entry = self._routes.get(topic.name)
+        if entry is None or entry[0] is not topic.config:
+            entry = self._routes[topic.name] = (topic.config, {})
+        return entry[1]
+
+    def _field(
+        self,
+        topic: Topic,
+        routes: dict[tuple[str, bytes], _Route],
+        index: int,
+        part: str,
+        data: bytes,
+        *,
+        mode: str,
+    ) -> tuple[int, int]:
+        route = routes.get((part, data[:5]))
         subject = route.subject if route is not None else ""
         version = route.version if route is not None else 0
         try:
             if route is None:
-                route = self._routes[key] = self._route(topic, part, data, mode)
+                route = routes[(part, data[:5])] = self._route(topic, part, data, mode)
                 subject, version = route.subject, route.version
-            indexes: tuple[int, ...] = ()
-            start = 5
-            if route.protobuf:
-                indexes, start = parse_protobuf_indexes(data)
-                if route.by_record_name:
-                    subject = self._subject(topic, part, route.schema_id, indexes)
-                    version = self._version(subject, route.schema_id, part)
+            if not route.protobuf:
+                if route.validator is not None:
+                    route.validator.validate(data[5:], ())
+                return route.checked
+            indexes, start = parse_protobuf_indexes(data)
+            if route.by_record_name:
+                subject = self._subject(topic, part, route.schema_id, indexes)
+                version = self._version(subject, route.schema_id, part)
             if route.validator is not None:
                 route.validator.validate(data[start:], indexes)
-            return _Checked(route.schema_id, version)
+            return (route.schema_id, version)
         except WeirError as e:
             raise Refused(
                 _refusal(index, topic, part, subject=subject, version=version, error=e)
@@ -176,7 +195,16 @@ class RecordGate:
             subject = self._subject(topic, part, schema_id, ())
             version = self._version(subject, schema_id, part)
         validator = self.registry.validator(schema_id) if mode == "strict" else None
-        return _Route(schema_id, protobuf, by_record_name, subject or "", version or 0, validator)
+        version = version or 0
+        return _Route(
+            schema_id,
+            protobuf,
+            by_record_name,
+            subject or "",
+            version,
+            validator,
+            (schema_id, version),
+        )
 
     def _schema_type(self, schema_id: int, topic: Topic, part: str) -> SchemaType:
         try:

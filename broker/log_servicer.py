@@ -41,7 +41,7 @@ def _inbound(record: lp.Record) -> InboundRecord:
     return InboundRecord(
         key=record.key if record.HasField("key") else None,
         value=record.value if record.HasField("value") else None,
-        headers=tuple((h.key, h.value) for h in record.headers),
+        headers=tuple((h.key, h.value) for h in record.headers) if record.headers else (),
         timestamp_ms=record.timestamp_ms if record.HasField("timestamp_ms") else None,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from weir.broker.gate import InboundRecord, RecordGate, Refusal, Refused
@@ -107,19 +107,26 @@ class ProduceService:
             groups: dict[int, BatchOutcome] = {}
             records: dict[int, list[NewRecord]] = {}
             bad: dict[int, list[InboundRecord]] = {}
-            sticky = next(self._sticky) % topic.partition_count
             if batch.partition is not None:
                 topic.partition(batch.partition)  # raises PartitionNotFoundError
-            for i, record in enumerate(batch.records):
-                p = self._partition(topic, batch.partition, record, sticky)
-                outcome = groups.setdefault(p, BatchOutcome(b, p))
+                targets: Iterable[int] = itertools.repeat(batch.partition)
+            else:
+                sticky = next(self._sticky) % topic.partition_count
+                targets = (self._partition(topic, r, sticky) for r in batch.records)
+            check = self.gate.check
+            for i, (record, p) in enumerate(zip(batch.records, targets, strict=False)):
+                outcome = groups.get(p)
+                if outcome is None:
+                    outcome = groups[p] = BatchOutcome(b, p)
+                    records[p] = []
                 try:
-                    records.setdefault(p, []).append(self.gate.check(topic, i, record, now))
-                    outcome.record_indexes.append(i)
+                    records[p].append(check(topic, i, record, now))
                 except Refused as refused:
                     outcome.refusals.append(refused.refusal)
                     bad.setdefault(p, []).append(record)
                     all_refusals.append(refused.refusal)
+                else:
+                    outcome.record_indexes.append(i)
             for p, outcome in groups.items():
                 seq = batch.base_sequence if producer_id else 0
                 plans.append((outcome, records.get(p, []), bad.get(p, []), seq))
@@ -164,11 +171,7 @@ class ProduceService:
                 metadata={"limit": "max_request_bytes"},
             )
 
-    def _partition(
-        self, topic: Topic, wanted: int | None, record: InboundRecord, sticky: int
-    ) -> int:
-        if wanted is not None:
-            return wanted
+    def _partition(self, topic: Topic, record: InboundRecord, sticky: int) -> int:
         if record.key is not None:
             return partition_for_key(record.key, topic.partition_count)
         return sticky

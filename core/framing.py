@@ -60,6 +60,8 @@ def parse_header(data: bytes) -> int:
 
 def parse_protobuf_indexes(data: bytes, start: int = 5) -> tuple[tuple[int, ...], int]:
     """Read the message-index path at ``start``; return it and where the payload begins."""
+    if len(data) > start and data[start] == 0:  # Confluent's one-byte form of [0]
+        return (), start + 1
     count, pos = _read_zigzag(data, start)
     if count == 0:
         return (), pos

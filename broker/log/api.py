@@ -42,9 +42,9 @@ class Acks(enum.IntEnum):
     """Return after the batch is fsynced, sharing one fsync with concurrent batches (acks=all)."""
 
 
-@dataclass(frozen=True, slots=True)
-class NewRecord:
-    """A record to append; the log assigns its offset."""
+class NewRecord(NamedTuple):
+    """A record to append; the log assigns its offset. A NamedTuple: produce builds one per
+    record, and a tuple is about four times cheaper to create than a frozen dataclass."""
 
     value: bytes | None
     """The payload; None is a tombstone."""
