@@ -7,6 +7,7 @@ received ``grpc.RpcError`` back into the same class with ``from_rpc_error``.
 from __future__ import annotations
 
 import grpc
+import grpc.aio
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -20,6 +21,10 @@ _TRANSPORT_ERRORS = {
     grpc.StatusCode.DEADLINE_EXCEEDED,
     grpc.StatusCode.CANCELLED,
 }
+
+_CALLS = (grpc.Call, grpc.aio.AioRpcError)
+"""What a failed call raises: the sync API's errors are grpc.Call; grpc.aio's AioRpcError is
+not, but has the same code(), details() and trailing_metadata()."""
 
 
 def to_status(error: WeirError) -> grpc.Status:
@@ -35,14 +40,15 @@ def to_status(error: WeirError) -> grpc.Status:
 
 def from_rpc_error(error: grpc.RpcError) -> WeirError:
     """Rebuild the WeirError a server sent; transport failures become UnavailableError."""
-    status = rpc_status.from_call(error) if isinstance(error, grpc.Call) else None
+    # from_call reads only code(), details() and trailing_metadata(), which AioRpcError has.
+    status = rpc_status.from_call(error) if isinstance(error, _CALLS) else None  # type: ignore[arg-type]
     if status is not None:
         for detail in status.details:
             info = error_details_pb2.ErrorInfo()
             if detail.Unpack(info) and info.domain == DOMAIN:
                 return error_class(info.reason)(status.message, metadata=dict(info.metadata))
-    code = error.code() if isinstance(error, grpc.Call) else None
-    details = error.details() if isinstance(error, grpc.Call) else str(error)
+    code = error.code() if isinstance(error, _CALLS) else None
+    details = error.details() if isinstance(error, _CALLS) else str(error)
     if code in _TRANSPORT_ERRORS:
         return UnavailableError(f"server unavailable ({code.name if code else '?'}): {details}")
     return WeirError(f"{code.name if code else 'UNKNOWN'}: {details}")

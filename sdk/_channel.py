@@ -40,11 +40,16 @@ def closed_error(client: object) -> FailedPreconditionError:
     )
 
 
+_UNREACHABLE = "cannot reach the Weir server at"
+
+
 def explain(error: WeirError, server: str) -> WeirError:
-    """Name the server in an UnavailableError, and say what to check."""
-    if isinstance(error, UnavailableError) and server not in error.message:
+    """Name the server in an UnavailableError, and say what to check (once: idempotent)."""
+    # grpc's own text may already contain the address ("ipv4:127.0.0.1:PORT: Connection
+    # refused"), so whether the advice is there is decided by its own marker.
+    if isinstance(error, UnavailableError) and not error.message.startswith(_UNREACHABLE):
         return UnavailableError(
-            f"cannot reach the Weir server at {server}: {error.message}. Check that "
+            f"{_UNREACHABLE} {server}: {error.message}. Check that "
             "`weir serve` is running there and the address is right",
             metadata=error.metadata,
         )
