@@ -20,8 +20,10 @@ from weir.sdk._admin_groups import (
 )
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
 from weir.sdk._aio_admin import AsyncAdmin
+from weir.sdk._aio_consumer import AsyncConsumer
 from weir.sdk._aio_registry import AsyncSchemaRegistryClient
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._consumer import Consumer
 from weir.sdk._records import (
     AsyncDeserializer,
     AsyncSerializer,
@@ -68,6 +70,7 @@ __all__ = [
     "LATEST",
     "Admin",
     "AsyncAdmin",
+    "AsyncConsumer",
     "AsyncDeserializer",
     "AsyncSchemaRegistryClient",
     "AsyncSerializer",
@@ -76,6 +79,7 @@ __all__ = [
     "CommittedOffset",
     "CompatibilityCheck",
     "CompatibilityLevel",
+    "Consumer",
     "DeletedGroup",
     "Deserializer",
     "GroupDescription",
