@@ -15,7 +15,12 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from weir.core.errors import InvalidArgumentError, SchemaNotFoundError, WeirError
+from weir.core.errors import (
+    InvalidArgumentError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    WeirError,
+)
 from weir.core.types import SchemaType
 from weir.sdk._records import SerializationContext
 from weir.sdk._types import LATEST, Schema, SchemaReference, SubjectVersion
@@ -171,8 +176,8 @@ def schema_id_plan(
         return int(registered.id), int(registered.version)
     try:
         found: SubjectVersion = yield Call("lookup", (subject, text, schema_type, references))
-    except SchemaNotFoundError as err:
-        raise SchemaNotFoundError(
+    except (SchemaNotFoundError, SubjectNotFoundError) as err:
+        raise type(err)(
             f"the schema is not registered under subject {subject!r} ({err.message}); register "
             "it first (weir schema apply) or create the serializer with auto_register=True",
             metadata={"subject": subject},

@@ -134,7 +134,10 @@ def _explain(value: Any, parsed: Parsed, err: Exception) -> str:
     except ValidationError as found:
         first = found.errors[0] if found.errors else None
         if first is not None:
-            return f"field {first.field} is {first.datum!r}, expected {first.schema}"
+            expected = first.schema
+            if isinstance(expected, dict):
+                expected = f"{expected.get('type')} {expected.get('name', '')}".strip()
+            return f"field {first.field} is {first.datum!r}, expected {expected}"
     except Exception:  # validate itself choked; the writer's message is all we have
         return str(err)
     return str(err)
@@ -174,9 +177,13 @@ class AvroDeserializer(SchemaDeserializer[tuple[Parsed, Parsed]]):
         try:
             record = fastavro.schemaless_reader(stream, reader[0], reader[1])
         except Exception as err:  # truncated data, bad unions, schema resolution failures, ...
+            if isinstance(err, (EOFError, IndexError, StopIteration)):
+                detail = f"the data ends early (at byte {stream.tell()} of {len(data)})"
+            else:
+                detail = f"{type(err).__name__}: {err}"
             raise InvalidRecordError(
-                f"cannot decode an Avro record with schema id {schema_id}: "
-                f"{type(err).__name__}: {err}; the bytes were not written with that schema"
+                f"cannot decode an Avro record with schema id {schema_id}: {detail}; the bytes "
+                "were not written with that schema"
                 + (" or the reader schema cannot read it" if reader[1] is not None else ""),
                 metadata={"id": str(schema_id), "rule": "avro"},
             ) from None
