@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
 import json
 import time
 from typing import Any
@@ -350,3 +351,31 @@ def test_admin_async_and_sync_clients_agree(server) -> None:
             )
 
     assert asyncio.run(main()) == expected
+
+
+@pytest.mark.parametrize(
+    ("sync_cls", "async_cls"),
+    [(SchemaRegistryClient, AsyncSchemaRegistryClient), (Admin, AsyncAdmin)],
+    ids=["registry", "admin"],
+)
+def test_async_clients_mirror_the_sync_signatures(sync_cls: type, async_cls: type) -> None:
+    """Same public methods, parameters, defaults and return annotations; only ``async``."""
+
+    def public(cls: type) -> dict[str, Any]:
+        return {
+            name: member
+            for klass in cls.__mro__
+            if klass.__module__.startswith("weir.sdk")
+            for name, member in vars(klass).items()
+            if not name.startswith("_") and inspect.isfunction(member)
+        }
+
+    sync_methods, async_methods = public(sync_cls), public(async_cls)
+    assert sorted(sync_methods) == sorted(async_methods)
+    assert len(sync_methods) >= 13
+    for name, method in sync_methods.items():
+        twin = async_methods[name]
+        assert inspect.iscoroutinefunction(twin), name
+        assert not inspect.iscoroutinefunction(method), name
+        assert inspect.signature(twin) == inspect.signature(method), name
+    assert inspect.signature(async_cls.__init__) == inspect.signature(sync_cls.__init__)
