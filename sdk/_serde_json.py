@@ -1,8 +1,9 @@
 """JSONSerializer and JSONDeserializer: JSON Schema with Confluent framing.
 
 Records are validated against the schema before they are sent (Confluent does the same), with
-a validator compiled once per schema. The bytes are confluent-kafka's: compact JSON
-(``separators=(",", ":")``, non-ASCII kept as UTF-8) after the 5-byte header.
+a validator compiled once per schema (see ``_serde_json_schema``). The bytes are
+confluent-kafka's: compact JSON (``separators=(",", ":")``, non-ASCII kept as UTF-8) after
+the 5-byte header.
 """
 
 from __future__ import annotations
@@ -11,13 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import referencing.jsonschema
-from jsonschema.exceptions import SchemaError, best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
-from referencing import Registry, Resource
-
-from weir.core.errors import InvalidRecordError, InvalidSchemaError
+from weir.core.errors import InvalidRecordError
 from weir.core.types import SchemaType
 from weir.sdk._records import SerializationContext
 from weir.sdk._serde import Plan, SubjectNameStrategy, as_dict
@@ -28,62 +23,11 @@ from weir.sdk._serde_base import (
     Target,
     constant,
 )
+from weir.sdk._serde_json_schema import CompiledJson, check_record, compile_json, dumps, load
 from weir.sdk._types import Schema, SchemaReference
 
 
-def compile_json(text: str, bundle: Bundle, what: str = "JSON schema") -> Validator:
-    """A validator for schema text; referenced schemas are registered under their ref names."""
-    registry: Registry[Any] = Registry()
-    for name, schema in bundle:
-        contents = _load(schema.text, f"referenced JSON schema {name!r}")
-        resource = Resource.from_contents(
-            contents, default_specification=referencing.jsonschema.DRAFT202012
-        )
-        registry = registry.with_resource(name, resource)
-    schema_obj = _load(text, what)
-    try:
-        cls = validator_for(schema_obj)
-        cls.check_schema(schema_obj)
-    except SchemaError as err:
-        where = "/" + "/".join(str(p) for p in err.path)
-        raise InvalidSchemaError(
-            f"{what} is not a valid JSON Schema at {where}: {err.message}; fix the schema"
-        ) from None
-    return cls(schema_obj, registry=registry)
-
-
-def _load(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as err:
-        raise InvalidSchemaError(f"{what} is not valid JSON: {err}; fix the schema text") from None
-
-
-def check_record(validator: Validator, value: Any, schema_id: int | None) -> None:
-    """Raise InvalidRecordError naming the field path and rule when value breaks the schema."""
-    if validator.is_valid(value):
-        return
-    error = best_match(validator.iter_errors(value))
-    path = "/" + "/".join(str(p) for p in error.absolute_path)
-    which = f"JSON schema id {schema_id}" if schema_id is not None else "the JSON schema"
-    raise InvalidRecordError(
-        f"record does not match {which} at {path}: {error.message} (rule {error.validator}); "
-        "fix the record or register a schema that allows it",
-        metadata={"path": path, "rule": str(error.validator)},
-    )
-
-
-def dumps(value: Any) -> bytes:
-    """Compact JSON bytes, exactly as confluent-kafka's JSONSerializer writes them."""
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    except (TypeError, ValueError) as err:
-        raise InvalidRecordError(
-            f"record cannot be written as JSON: {err}; convert it with to_dict"
-        ) from None
-
-
-class JSONSerializer(SchemaSerializer[Validator]):
+class JSONSerializer(SchemaSerializer[CompiledJson]):
     """Serialize dicts or dataclasses as JSON, validated against a JSON Schema, with framing.
 
     ``serializer(obj, ctx)`` with a SchemaRegistryClient, ``await serializer.serialize_async(obj,
@@ -108,7 +52,7 @@ class JSONSerializer(SchemaSerializer[Validator]):
         refs = tuple(references)
         title = None
         if schema_str is not None:
-            loaded = _load(schema_str, "JSON schema")
+            loaded = load(schema_str, "JSON schema")
             title = loaded.get("title") if isinstance(loaded, dict) else None
         super().__init__(
             registry,
@@ -125,11 +69,11 @@ class JSONSerializer(SchemaSerializer[Validator]):
         self._to_dict = to_dict
         self._validate = validate
 
-    def _compile(self, text: str, bundle: Bundle) -> Validator:
+    def _compile(self, text: str, bundle: Bundle) -> CompiledJson:
         return compile_json(text, bundle)
 
     def _encode(
-        self, obj: Any, ctx: SerializationContext | None, target: Target[Validator]
+        self, obj: Any, ctx: SerializationContext | None, target: Target[CompiledJson]
     ) -> bytes:
         value = as_dict(obj, ctx, self._to_dict)
         if self._validate:
@@ -137,7 +81,7 @@ class JSONSerializer(SchemaSerializer[Validator]):
         return target.prefix + dumps(value)
 
 
-class JSONDeserializer(SchemaDeserializer[Validator | None]):
+class JSONDeserializer(SchemaDeserializer[CompiledJson | None]):
     """Read Confluent-framed JSON as dicts, validated against a schema.
 
     With ``schema_str`` records are validated against it and the registry is not asked;
@@ -159,12 +103,12 @@ class JSONDeserializer(SchemaDeserializer[Validator | None]):
         self._reader = None if schema_str is None else compile_json(schema_str, [], "reader schema")
         self._validate = validate
 
-    def _reader_plan(self, schema_id: int) -> Plan[Validator | None]:
+    def _reader_plan(self, schema_id: int) -> Plan[CompiledJson | None]:
         if self._reader is not None:
             return constant(self._readers.setdefault(schema_id, self._reader))
         return super()._reader_plan(schema_id)
 
-    def _compile(self, schema: Schema, bundle: Bundle) -> Validator | None:
+    def _compile(self, schema: Schema, bundle: Bundle) -> CompiledJson | None:
         if not self._validate:
             return None
         return compile_json(schema.text, bundle, f"registered JSON schema id {schema.id}")
@@ -173,7 +117,7 @@ class JSONDeserializer(SchemaDeserializer[Validator | None]):
         self,
         data: bytes,
         schema_id: int,
-        reader: Validator | None,
+        reader: CompiledJson | None,
         ctx: SerializationContext | None,
     ) -> Any:
         try:

@@ -31,6 +31,7 @@ from weir.sdk import (
     topic_subject_name_strategy,
 )
 from weir.sdk._serde import Call, as_dict, references_plan, run, run_async, strategy_arg
+from weir.sdk._serde_json_schema import check_record, compile_json
 from weir.sdk._serde_protobuf import is_builtin, message_indexes
 from weir.sdk._types import RegisteredSchema, Schema, SchemaReference, SubjectVersion
 
@@ -223,3 +224,39 @@ def test_type_mismatch_and_missing_schema():
         JSONSerializer(fake, use_latest_version=True)({}, SerializationContext("u", "value"))
     with pytest.raises(errors.InvalidArgumentError, match="no schema given"):
         AvroSerializer(fake)
+
+
+def test_json_fast_path_only_accepts_what_jsonschema_accepts():
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {
+                "n": {"type": "integer"},
+                "mail": {"type": "string", "format": "email"},
+                "home": {"$ref": "address.json"},
+            },
+            "additionalProperties": False,
+        }
+    )
+    address = Schema(SchemaId(1), SchemaType.JSON, json.dumps({"required": ["city"]}))
+    compiled = compile_json(schema, [("address.json", address)])
+    assert compiled.fast is not None
+    cases = [
+        {"n": 1},
+        {"n": True},
+        {"n": 1.0},
+        {"n": 1.5},
+        {"n": "1"},
+        {"mail": "not an email"},
+        {"home": {"city": "x"}},
+        {"home": {}},
+        {"other": 1},
+        {"n": 10**30},
+        [],
+    ]
+    for case in cases:
+        if compiled.fast(case):
+            assert compiled.validator.is_valid(case), case
+    assert compiled.fast({"home": {"city": "x"}, "n": 2})
+    with pytest.raises(errors.InvalidRecordError, match="at /home: 'city' is a required"):
+        check_record(compiled, {"home": {}}, 5)
