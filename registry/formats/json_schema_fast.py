@@ -25,6 +25,8 @@ from weir.registry.formats.json_schema_drafts import Draft
 FastCheck = Callable[[Any], bool]
 """``check(document) -> bool``: True means valid for sure; False means "ask jsonschema"."""
 
+_RELATIVE = "json-schema:///"
+
 _CLASSES: dict[str, Any] = {
     "draft-04": jsonschema_rs.Draft4Validator,
     "draft-06": jsonschema_rs.Draft6Validator,
@@ -41,10 +43,13 @@ def fast_check(contents: Any, draft: Draft, registry: Registry[Any]) -> FastChec
         return None
 
     def retrieve(uri: str) -> Any:
-        try:
-            return registry.contents(uri.rstrip("#"))
-        except (Unresolvable, LookupError):
-            raise ValueError(f"{uri} is not a registered reference") from None
+        # jsonschema_rs asks for a relative ref ("address.json") as json-schema:///address.json
+        for name in (uri.rstrip("#"), uri.removeprefix(_RELATIVE).rstrip("#")):
+            try:
+                return registry.contents(name)
+            except (Unresolvable, LookupError):
+                continue
+        raise ValueError(f"{uri} is not a registered reference")
 
     try:
         validator = cls(contents, validate_formats=True, retriever=retrieve)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from weir.core.errors import InvalidRecordError, WeirError
+from weir.registry.formats.base import ResolvedReference
 from weir.registry.formats.json_schema import JSON_SCHEMA, JsonSchema
 
 SUITE = Path(__file__).resolve().parents[1] / "data" / "json_schema_test_suite"
@@ -87,3 +88,14 @@ def test_refs_resolve_offline_from_registered_references() -> None:
     assert parsed.fast is not None
     assert parsed.fast({"n": 3}) is True
     assert parsed.fast({"n": 0}) is False
+
+
+def test_relative_refs_to_registered_references_get_the_fast_path() -> None:
+    address = JSON_SCHEMA.parse('{"type": "object", "properties": {"city": {"type": "string"}}}')
+    parsed = JSON_SCHEMA.parse(
+        '{"type": "object", "properties": {"home": {"$ref": "address.json"}}}',
+        [ResolvedReference("address.json", address)],
+    )
+    assert parsed.fast is not None
+    assert parsed.fast({"home": {"city": "Lyon"}}) is True
+    assert parsed.fast({"home": {"city": 5}}) is False
