@@ -21,9 +21,11 @@ from weir.sdk._admin_groups import (
 from weir.sdk._admin_shared import ListedOffset, OffsetSpec, PartitionInfo, TopicInfo
 from weir.sdk._aio_admin import AsyncAdmin
 from weir.sdk._aio_consumer import AsyncConsumer
+from weir.sdk._aio_producer import AsyncProducer
 from weir.sdk._aio_registry import AsyncSchemaRegistryClient
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._consumer import Consumer
+from weir.sdk._producer import Producer
 from weir.sdk._records import (
     AsyncDeserializer,
     AsyncSerializer,
@@ -72,6 +74,7 @@ __all__ = [
     "AsyncAdmin",
     "AsyncConsumer",
     "AsyncDeserializer",
+    "AsyncProducer",
     "AsyncSchemaRegistryClient",
     "AsyncSerializer",
     "AvroDeserializer",
@@ -97,6 +100,7 @@ __all__ = [
     "OffsetSpec",
     "PartitionInfo",
     "PartitionLag",
+    "Producer",
     "ProtobufDeserializer",
     "ProtobufSerializer",
     "RecordMetadata",
