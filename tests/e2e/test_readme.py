@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from weir.broker.embedded import EmbeddedServer
+from weir.sdk import Admin
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -78,15 +79,32 @@ def test_broker_walkthrough_runs(server: EmbeddedServer, tmp_path: Path) -> None
     assert total == 2
 
 
-def test_python_snippet_runs(server: EmbeddedServer) -> None:
-    (snippet,) = blocks("python")
+def _run_python(snippet: str, server: EmbeddedServer) -> str:
     assert "localhost:50051" in snippet
     code = snippet.replace("localhost:50051", server.address)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["1", "1", "True"]
+    return done.stdout
+
+
+def test_python_snippet_runs(server: EmbeddedServer) -> None:
+    registry_snippet = blocks("python")[0]
+    assert _run_python(registry_snippet, server).split() == ["1", "1", "True"]
+
+
+def test_sdk_quickstart_runs(server: EmbeddedServer) -> None:
+    """Register, produce, consume with manual commit: exactly as the README shows it."""
+    quickstart = blocks("python")[1]
+    printed = sorted(_run_python(quickstart, server).splitlines())
+    assert printed == ["p-0 0", "p-1 100", "p-2 200"]
+    registry = server.server.registry
+    assert registry.list_versions("payments-value") == [1]
+    with Admin(server.address) as admin:
+        committed = admin.committed_offsets("ledger")
+    # Each partition's commit is one past its last processed record: 3 records in all.
+    assert sum(c.offset or 0 for c in committed if c.topic == "payments") == 3
 
 
 def test_make_run_serves_until_sigterm() -> None:
