@@ -88,12 +88,14 @@ def test_rebalance_with_a_coroutine_on_revoke_that_commits(server: Any, broker: 
 
         delivered: list[tuple[str, Message]] = []
         a = AsyncConsumer("g", ["t"], server=server.address, on_revoke=on_revoke, **FAST)
-        b = AsyncConsumer("g", ["t"], server=server.address, **FAST)
+        b: AsyncConsumer | None = None
         try:
-            while len(delivered) < 30:
+            while len(delivered) < 30:  # a alone reads the first 30
                 m = await a.poll(0.5)
                 if m is not None:
                     delivered.append(("a", m))
+            assert len(a.assignment()) == 4
+            b = AsyncConsumer("g", ["t"], server=server.address, **FAST)  # joins mid-stream
             deadline = time.monotonic() + 20
             while len(delivered) < 160 or len(a.assignment()) != 2 or len(b.assignment()) != 2:
                 assert time.monotonic() < deadline, f"{len(delivered)} delivered"
@@ -115,7 +117,8 @@ def test_rebalance_with_a_coroutine_on_revoke_that_commits(server: Any, broker: 
                 await a.commit(offsets={revoked[0]: 1})
         finally:
             await a.close()
-            await b.close()
+            if b is not None:
+                await b.close()
 
     asyncio.run(main())
 
