@@ -10,7 +10,9 @@ from weir.core.errors import (
 )
 
 DEFAULT_SERVER = "localhost:50051"
+"""The address clients use when none is given: `weir serve`'s default."""
 DEFAULT_TIMEOUT_S = 10.0
+"""The deadline of each call (each attempt, when a call is retried), in seconds."""
 
 CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.keepalive_time_ms", 30_000),
@@ -20,9 +22,14 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ("grpc.enable_retries", 0),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
 )
 """Keepalive pings find a dead connection within ~40 s even when idle; messages up to 64 MiB.
-Retries are ours (RetryPolicy), so grpc's own are off."""
+Retries are ours (RetryPolicy), so grpc's own are off; a dropped connection is retried after
+0.1 s, backing off to 2 s at most (grpc's default starts at 1 s and grows to 120 s, which makes
+a client miss a server that restarted in under a second)."""
 
 
 def check_address(server: str, timeout_s: float) -> None:

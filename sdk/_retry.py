@@ -16,9 +16,9 @@ from weir.core.errors import InvalidArgumentError, WeirError
 class RetryPolicy:
     """How often and how patiently a call is retried after a retriable error."""
 
-    attempts: int = 5
+    attempts: int = 6
     """Calls in total, the first one included; 1 turns retries off."""
-    initial_backoff_s: float = 0.05
+    initial_backoff_s: float = 0.1
     """The pause before the first retry."""
     max_backoff_s: float = 2.0
     """The cap on any one pause."""
