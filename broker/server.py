@@ -122,6 +122,11 @@ async def create_server(config: ServerConfig) -> WeirServer:
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # SDK clients ping every 30 s even when idle (sdk/_channel.py) so a dead connection
+            # is found; allow that instead of answering GOAWAY too_many_pings.
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.http2.max_ping_strikes", 0),
         ]
     )
     produce = ProduceService(topics, log_store, RecordGate(registry))
