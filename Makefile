@@ -47,8 +47,9 @@ test: $(STAMP) $(BUF)
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	$(MAKE) proto-check lint typecheck contracts unit
 
+# make bench [BENCH_ARGS="--only produce,latency"]: every benchmark, tables, bench/results/*.json
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench --smoke

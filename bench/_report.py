@@ -90,7 +90,15 @@ def report(
     for note in notes or []:
         print(f"  note: {note}")
     RESULTS.mkdir(exist_ok=True)
-    out = {"benchmark": name, "machine": machine(), "notes": notes or [], **extra, "rows": rows}
+    mode = "smoke" if "--smoke" in sys.argv else "full"
+    out = {
+        "benchmark": name,
+        "mode": mode,
+        "machine": machine(),
+        "notes": notes or [],
+        **extra,
+        "rows": rows,
+    }
     (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
     sys.stdout.flush()
 

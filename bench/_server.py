@@ -128,8 +128,7 @@ class ServerProcess:
                 self.proc.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        code = self.proc.wait()
-        return code
+        return self.proc.wait()
 
     def kill(self) -> None:
         """SIGKILL: the crash case for recovery timings."""

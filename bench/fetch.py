@@ -31,6 +31,8 @@ from weir.v1 import log_pb2 as lp
 from weir.v1 import log_service_pb2 as ls
 
 FETCH = "/weir.v1.LogService/Fetch"
+FULL_CASES = [(100, 400_000), (1024, 100_000)]
+"""(value bytes, records) read in a full run."""
 TARGET_SDK = 500_000
 """Issue 8: SDK Consumer fetch of 100 B records, records/s."""
 
@@ -124,22 +126,42 @@ def run(cases: list[tuple[int, int]], partition_counts: list[int]) -> list[dict[
                 sid = register(channel, f"{topic}-value", "AVRO")
                 fill(channel, topic, partitions, value("AVRO", sid, size), total)
                 n, secs = raw_fetch(channel, topic, partitions)
-                rows.append(_row("raw Fetch", size, partitions, partitions, n, secs, top))
+                rows.append(
+                    _row(
+                        "raw Fetch",
+                        size=size,
+                        partitions=partitions,
+                        in_flight=partitions,
+                        n=n,
+                        secs=secs,
+                        top=top,
+                    )
+                )
                 for mode in ("poll", "consume"):
-                    rows.append(_sdk_row(server.address, topic, size, partitions, n, mode, top))
+                    rows.append(
+                        _sdk_row(
+                            server.address,
+                            topic,
+                            size=size,
+                            partitions=partitions,
+                            n=n,
+                            mode=mode,
+                            top=top,
+                        )
+                    )
         channel.close()
     return rows
 
 
 def _sdk_row(
-    address: str, topic: str, size: int, partitions: int, n: int, mode: str, top: ceiling.Ceiling
+    address: str, topic: str, *, size: int, partitions: int, n: int, mode: str, top: ceiling.Ceiling
 ) -> dict[str, Any]:
     how = f"SDK Consumer.{mode}()"
     try:
         secs = sdk_consume(address, topic, partitions, n, mode)
     except ImportError as e:
         return {"client": how, "value_B": size, "parts": partitions, "TODO": f"SDK absent: {e}"}
-    row = _row(how, size, partitions, 1, n, secs, top)
+    row = _row(how, size=size, partitions=partitions, in_flight=1, n=n, secs=secs, top=top)
     if size == 100 and mode == "consume":
         row["target_rec_s"] = TARGET_SDK
         row["met"] = "met" if row["rec_s"] >= TARGET_SDK else "NOT met"
@@ -147,7 +169,14 @@ def _sdk_row(
 
 
 def _row(
-    how: str, size: int, partitions: int, in_flight: int, n: int, secs: float, top: ceiling.Ceiling
+    how: str,
+    *,
+    size: int,
+    partitions: int,
+    in_flight: int,
+    n: int,
+    secs: float,
+    top: ceiling.Ceiling,
 ) -> dict[str, Any]:
     rate = n / secs
     row = {
@@ -169,10 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
     args = parser.parse_args(argv)
-    if args.smoke:
-        rows = run([(100, 4000)], [1])
-    else:
-        rows = run([(100, 400_000), (1024, 100_000)], [1, 4])
+    cases, partition_counts = ([(100, 4000)], [1]) if args.smoke else (FULL_CASES, [1, 4])
+    rows = run(cases, partition_counts)
     report(
         "fetch",
         rows,

@@ -1,4 +1,4 @@
-"""Consumer-group rebalance time through the real gRPC server.
+"""Consumer-group rebalance time through a `weir serve` process.
 
 Members are threads that heartbeat on the interval the server gives them (a third of the
 session timeout, at most 5 s; 50 ms while their assignment is moving) and drop revoked
@@ -12,16 +12,14 @@ partitions before the next heartbeat. Two timings per size:
 from __future__ import annotations
 
 import argparse
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import grpc
 
 from bench._report import report
-from weir.broker.embedded import EmbeddedServer
+from bench._server import ServerProcess
 from weir.v1 import group_pb2 as gp
 from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
@@ -113,8 +111,8 @@ def measure(channel: grpc.Channel, size: int, partitions: int, session_ms: int) 
 
 def run(sizes: list[int], sessions: list[int]) -> list[dict[str, Any]]:
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedServer(Path(tmp)) as server:
-        channel = grpc.insecure_channel(server.address)
+    with ServerProcess() as server:
+        channel = server.channel()
         for session_ms in sessions:
             for size in sizes:
                 rows.append(measure(channel, size, 2 * size + 2, session_ms))
@@ -127,7 +125,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
     args = parser.parse_args(argv)
     sizes, sessions = ([3], [300]) if args.smoke else ([3, 30], [3000, 45_000])
-    report("groups", run(sizes, sessions))
+    report(
+        "groups",
+        run(sizes, sessions),
+        notes=[
+            "server: `weir serve` process; members: heartbeat-only threads in this process "
+            "(raw GroupService.Heartbeat), partitions = 2 x members + 2",
+        ],
+    )
 
 
 if __name__ == "__main__":

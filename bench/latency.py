@@ -1,9 +1,9 @@
 """Produce latency at fixed offered rates (open loop), through a `weir serve` process.
 
 Avro 100 B records, ``value.schema.validation=strict``, acks=all (fsync, group commit), one
-partition, batches of whatever is due, up to 100 records, at most 5 requests in flight. p50/p99/p99.9 are per record,
-from the time it was due to the time its ack arrived (bench/_openloop.py); the per-request
-send-to-ack latency is shown beside it.
+partition, batches of whatever is due, up to 100 records, at most 5 requests in flight.
+p50/p99/p99.9 are per record, from the time it was due to the time its ack arrived
+(bench/_openloop.py); the per-request send-to-ack latency is shown beside it.
 """
 
 from __future__ import annotations

@@ -39,9 +39,9 @@ def cell(
     topic: str,
     partitions: int,
     data: bytes,
+    *,
     batch: int,
     acks: str,
-    *,
     threads: int,
     seconds: float,
 ) -> dict[str, Any]:
@@ -102,7 +102,14 @@ def run(
             for size, batch, acks in itertools.product(sizes, batches, acks_list):
                 data = value(kind, schema_id, size)
                 got = cell(
-                    channel, topic, partitions, data, batch, acks, threads=threads, seconds=seconds
+                    channel,
+                    topic,
+                    partitions,
+                    data,
+                    batch=batch,
+                    acks=acks,
+                    threads=threads,
+                    seconds=seconds,
                 )
                 cpu = ceil[(kind, size, batch, False)].rec_s
                 row = {
