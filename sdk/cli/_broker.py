@@ -25,7 +25,7 @@ from weir.v1 import log_service_pb2_grpc as ls_grpc
 
 R = TypeVar("R")
 MAX_RECEIVE_BYTES = 64 << 20
-"""The largest reply a channel accepts (fetches ask for less; see consume.FETCH_MAX_BYTES)."""
+"""The largest reply a channel accepts."""
 
 
 class LogCalls:

@@ -1,10 +1,13 @@
 """`weir consume TOPIC`: print records as JSON lines, decoded with the registry.
 
-Reads every partition (or ``--partition``) with Fetch, long-polling, from the end (the
+Reads every partition (or ``--partition``) with the SDK Consumer, from the end (the
 default, like Kafka's console consumer), the beginning, an offset or a time. It stops after
 ``--max`` records, or when ``--timeout-ms`` passes with no new record (2000 ms when
 ``--max`` is not given; without a timeout and with ``--max`` it waits for ``--max``
-records). No consumer group is involved and nothing is committed.
+records). Without ``--group`` nothing is committed; with ``--group GROUP`` it is a member
+of that consumer group, reads the partitions the coordinator assigns from the group's
+commits (else from ``--reset``), commits each printed record, and leaves the group on exit
+(including Ctrl-C and SIGTERM) so its partitions move at once.
 
 Each line: topic, partition, offset, timestamp (ms), key, value, headers, schema_id,
 key_schema_id. Framed keys and values are decoded with the schema their frame names;
@@ -15,24 +18,28 @@ are shown in base64 with ``"key_base64"``/``"value_base64": true``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
-from weir.core.errors import InvalidArgumentError, UnavailableError, WeirError, error_class
-from weir.sdk import Admin, TopicInfo
-from weir.sdk.cli._broker import Clients, add_connection_args, connect
+from weir.core.errors import (
+    InvalidArgumentError,
+    PartitionNotAssignedError,
+    StaleMemberEpochError,
+    UnavailableError,
+    WeirError,
+)
+from weir.sdk import Admin, Consumer, Message, TopicInfo, TopicPartition
+from weir.sdk.cli._broker import add_connection_args, connect
 from weir.sdk.cli._codec import Schemas, dumps, raw_value
-from weir.sdk.cli._group_consume import Member, consume_in_group
 from weir.sdk.cli._output import OK, Output, command, emit
-from weir.v1 import errors_pb2
-from weir.v1 import log_pb2 as lp
-from weir.v1 import log_service_pb2 as ls
 
 DEFAULT_TIMEOUT_MS = 2000
 POLL_MS = 1000
-FETCH_MAX_BYTES = 8 << 20
 
 EXAMPLES = """\
 examples:
@@ -104,7 +111,14 @@ def _consume(args: argparse.Namespace, out: Output) -> int:
         raise InvalidArgumentError("--reset applies to --group only; add --group GROUP")
     with connect(args) as clients:
         positions = _start(clients.admin, args)
-        count = _loop(clients, args.topic, positions, args.max, timeout_ms)
+        consumer = Consumer(
+            None, server=clients.server, auto_offset_reset="none", timeout_s=clients.admin.timeout_s
+        )
+        with consumer:
+            for partition, offset in positions.items():
+                consumer.assign([*consumer.assignment(), TopicPartition(args.topic, partition)])
+                consumer.seek(TopicPartition(args.topic, partition), offset)
+            count = _read(consumer, Schemas(clients.registry), args.max, timeout_ms, commit=False)
     print(f"weir: consumed {count} record{'s' if count != 1 else ''}", file=sys.stderr)
     return OK
 
@@ -127,23 +141,36 @@ def _consume_group(args: argparse.Namespace, timeout_ms: int | None) -> int:
             "--from-beginning contradicts --reset latest; with --group, --from-beginning "
             "means --reset earliest (it applies only to partitions without a commit)"
         )
-    reset = args.reset or ("earliest" if args.from_beginning else "latest")
-    member = Member(group=args.group, topic=args.topic, reset=reset)
+    earliest = args.reset == "earliest" or (args.reset is None and args.from_beginning)
     with connect(args) as clients:
         clients.admin.describe_topic(args.topic)  # an unknown topic fails before joining
-        schemas = Schemas(clients.registry)
-
-        def fetch(positions: dict[int, int], wait_ms: int) -> list[tuple[int, list[Any]]]:
-            return _fetch(clients, args.topic, positions, wait_ms)
-
-        def show(partition: int, record: lp.StoredRecord) -> None:
-            _print(record_json(schemas, args.topic, partition, record))
-
-        count = consume_in_group(
-            clients, member, fetch, show, max_records=args.max, timeout_ms=timeout_ms
+        consumer = Consumer(
+            args.group,
+            [args.topic],
+            server=clients.server,
+            auto_offset_reset="earliest" if earliest else "latest",
+            timeout_s=clients.admin.timeout_s,
         )
+        previous = _exit_on_sigterm()
+        try:
+            count = _read(consumer, Schemas(clients.registry), args.max, timeout_ms, commit=True)
+        finally:
+            consumer.close()  # leaves the group, so its partitions move at once
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     print(f"weir: consumed {count} record{'s' if count != 1 else ''}", file=sys.stderr)
     return OK
+
+
+def _exit_on_sigterm() -> Any:
+    """Make SIGTERM raise SystemExit(143) so a group member still leaves; the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_term(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, on_term)
 
 
 def _start(admin: Admin, args: argparse.Namespace) -> dict[int, int]:
@@ -198,15 +225,15 @@ def _parse_time(text: str) -> dt.datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-def _loop(
-    clients: Clients,
-    topic: str,
-    positions: dict[int, int],
+def _read(
+    consumer: Consumer,
+    schemas: Schemas,
     max_records: int | None,
     timeout_ms: int | None,
+    *,
+    commit: bool,
 ) -> int:
-    """Fetch and print until --max records or the idle timeout; returns the count."""
-    schemas = Schemas(clients.registry)
+    """Print records until --max or the idle timeout (committing each, in a group); the count."""
     count = 0
     idle_since = time.monotonic()
     while max_records is None or count < max_records:
@@ -214,34 +241,16 @@ def _loop(
         if timeout_ms is not None and idle_ms >= timeout_ms:
             break
         wait = POLL_MS if timeout_ms is None else max(0, min(POLL_MS, int(timeout_ms - idle_ms)))
-        got = 0
-        for partition, records in _fetch(clients, topic, positions, wait):
-            for record in records:
-                if max_records is not None and count >= max_records:
-                    break
-                _print(record_json(schemas, topic, partition, record))
-                positions[partition] = record.offset + 1
-                count += 1
-                got += 1
-        if got:
-            idle_since = time.monotonic()
+        message = consumer.poll(wait / 1000)
+        if message is None:
+            continue
+        _print(message_json(schemas, message))
+        count += 1
+        idle_since = time.monotonic()
+        if commit:  # a partition that moved meanwhile is re-read by its new owner
+            with contextlib.suppress(PartitionNotAssignedError, StaleMemberEpochError):
+                consumer.commit(message)
     return count
-
-
-def _fetch(
-    clients: Clients, topic: str, positions: dict[int, int], wait_ms: int
-) -> list[tuple[int, list[lp.StoredRecord]]]:
-    """One long-polling Fetch from every position; a partition error is raised."""
-    request = ls.FetchRequest(max_wait_ms=wait_ms, min_bytes=1, max_bytes=FETCH_MAX_BYTES)
-    for partition, offset in sorted(positions.items()):
-        request.partitions.add(topic=topic, partition=partition, offset=offset)
-    found = []
-    for part in clients.log.fetch(request).partitions:
-        if part.error_reason:
-            name = errors_pb2.ErrorReason.Name(part.error_reason)
-            raise error_class(name.removeprefix("ERROR_REASON_"))(part.error_message)
-        found.append((part.partition, list(part.records)))
-    return found
 
 
 def _print(doc: dict[str, Any]) -> None:
@@ -249,28 +258,25 @@ def _print(doc: dict[str, Any]) -> None:
         raise SystemExit(OK)
 
 
-def record_json(
-    schemas: Schemas, topic: str, partition: int, record: lp.StoredRecord
-) -> dict[str, Any]:
-    """One stored record as the JSON object `weir consume` prints."""
+def message_json(schemas: Schemas, message: Message) -> dict[str, Any]:
+    """One record as the JSON object `weir consume` prints."""
     doc: dict[str, Any] = {
-        "topic": topic,
-        "partition": partition,
-        "offset": record.offset,
-        "timestamp": record.timestamp_ms,
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        "timestamp": message.timestamp,
     }
-    key = record.key if record.HasField("key") else None
-    value = record.value if record.HasField("value") else None
-    doc["key"], key_id = _field(schemas, doc, "key", key, record.key_schema_id)
-    doc["value"], value_id = _field(schemas, doc, "value", value, record.value_schema_id)
+    key, value = message.key, message.value
+    doc["key"], key_id = _field(schemas, doc, "key", key, message.key_schema_id or 0)
+    doc["value"], value_id = _field(schemas, doc, "value", value, message.schema_id or 0)
     headers: dict[str, Any] = {}
-    for h in record.headers:
-        text = h.value.decode("utf-8", errors="backslashreplace")
-        prior = headers.get(h.key)
+    for name, raw in message.headers:
+        text = raw.decode("utf-8", errors="backslashreplace")
+        prior = headers.get(name)
         if prior is None:
-            headers[h.key] = text
+            headers[name] = text
         else:
-            headers[h.key] = [*prior, text] if isinstance(prior, list) else [prior, text]
+            headers[name] = [*prior, text] if isinstance(prior, list) else [prior, text]
     doc["headers"] = headers
     doc["schema_id"] = value_id
     doc["key_schema_id"] = key_id

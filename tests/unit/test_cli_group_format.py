@@ -8,7 +8,6 @@ import pytest
 
 from weir.core.errors import InvalidArgumentError
 from weir.sdk import GroupDescription, GroupMemberInfo, OffsetReset, PartitionLag, ResetResult
-from weir.sdk.cli._group_consume import Member
 from weir.sdk.cli.group import group_text, parse_datetime, parse_duration, reset_text, table
 
 
@@ -82,17 +81,3 @@ def test_reset_text_says_whether_it_was_a_dry_run() -> None:
     assert dry[3].split() == ["orders", "1", "-", "0", "0", "0", "2"]
     applied = reset_text("billing", ResetResult(resets, applied=True))
     assert applied.startswith("reset group billing: 2 partitions")
-
-
-def test_member_joins_with_its_subscription_then_reports_what_it_owns() -> None:
-    member = Member(group="billing", topic="orders", reset="earliest")
-    join = member.heartbeat_request()
-    assert (join.member_id, join.member_epoch, list(join.topics.names)) == ("", 0, ["orders"])
-    assert not join.owned_partitions
-    member.member_id, member.epoch, member.positions = "m-1", 4, {2: 7, 0: 3}
-    beat = member.heartbeat_request()
-    assert not beat.HasField("topics")  # unset keeps the subscription
-    assert [(t.topic, list(t.partitions)) for t in beat.owned_partitions] == [("orders", [0, 2])]
-    commit = member.commit_request(2, 8)
-    assert (commit.member.member_id, commit.member.member_epoch) == ("m-1", 4)
-    assert [(o.topic, o.partition, o.offset) for o in commit.offsets] == [("orders", 2, 8)]
