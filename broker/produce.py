@@ -23,6 +23,7 @@ from weir.core.partitioner import partition_for_key
 
 MAX_RECORDS_PER_REQUEST = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
+_MAX_LISTED_BYTES = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ class ProduceService:
         self._check_size(topic, batches)
         now = self.now_ms()
         plans: list[tuple[BatchOutcome, list[NewRecord], list[InboundRecord], int]] = []
-        all_refusals: list[Refusal] = []
+        all_refusals: list[tuple[int, Refusal]] = []
         for b, batch in enumerate(batches):
             if producer_id and batch.partition is None:
                 raise InvalidArgumentError(
@@ -124,7 +125,7 @@ class ProduceService:
                 except Refused as refused:
                     outcome.refusals.append(refused.refusal)
                     bad.setdefault(p, []).append(record)
-                    all_refusals.append(refused.refusal)
+                    all_refusals.append((b, refused.refusal))
                 else:
                     outcome.record_indexes.append(i)
             for p, outcome in groups.items():
@@ -207,10 +208,23 @@ def _why(topic: Topic, partition: int, refusal: Refusal) -> tuple[tuple[str, byt
     )
 
 
-def _rejected(topic: Topic, refusals: list[Refusal]) -> WeirError:
-    shown = "; ".join(r.error.message for r in refusals[:5])
+def _rejected(topic: Topic, refusals: list[tuple[int, Refusal]]) -> WeirError:
+    """One error for the request, naming the first refusals (batch, record, reason).
+
+    The list in metadata stops before ~3 KiB so the status fits gRPC's 8 KiB metadata limit.
+    """
+    shown = "; ".join(r.error.message for _, r in refusals[:5])
     more = f" (and {len(refusals) - 5} more)" if len(refusals) > 5 else ""
-    first = refusals[0]
+    first = refusals[0][1]
+    listed: list[dict[str, object]] = []
+    size = 0
+    for batch, r in refusals:
+        entry = {"batch": batch, "index": r.index, "reason": r.error.reason}
+        entry["message"] = r.error.message[:200]
+        size += len(json.dumps(entry))
+        if size > _MAX_LISTED_BYTES:
+            break
+        listed.append(entry)
     return type(first.error)(
         f"{len(refusals)} record(s) refused by topic '{topic.name}' (on.invalid=reject, nothing "
         f"was appended): {shown}{more}",
@@ -221,11 +235,7 @@ def _rejected(topic: Topic, refusals: list[Refusal]) -> WeirError:
             "version": str(first.version),
             "path": first.field_path,
             "rule": first.rule,
-            "refusals": json.dumps(
-                [
-                    {"index": r.index, "reason": r.error.reason, "message": r.error.message}
-                    for r in refusals[:100]
-                ]
-            ),
+            "refusals": json.dumps(listed),
+            "refused": str(len(refusals)),
         },
     )

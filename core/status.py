@@ -27,15 +27,34 @@ _CALLS = (grpc.Call, grpc.aio.AioRpcError)
 not, but has the same code(), details() and trailing_metadata()."""
 
 
+MAX_STATUS_BYTES = 4096
+"""The most an encoded status may take. It travels base64-encoded in the trailers, next to the
+message, and a client refuses trailers over 8 KiB (16 KiB hard) with a bare RESOURCE_EXHAUSTED
+that hides the real error, so long texts are clipped rather than sent whole."""
+
+
 def to_status(error: WeirError) -> grpc.Status:
     """Encode an error as a grpc.Status carrying google.rpc.Status + ErrorInfo."""
-    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=error.metadata)
+    message, metadata = _clip(error.message, 2000), error.metadata
+    status = _status(error, message, metadata)
+    if status.ByteSize() > MAX_STATUS_BYTES:
+        metadata = {k: _clip(v, 200) for k, v in metadata.items()}
+        status = _status(error, message, metadata)
+    if status.ByteSize() > MAX_STATUS_BYTES:
+        message = _clip(message, 500)
+        status = _status(error, message, {k: _clip(v, 40) for k, v in metadata.items()})
+    return rpc_status.to_status(status)
+
+
+def _status(error: WeirError, message: str, metadata: dict[str, str]) -> status_pb2.Status:
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=metadata)
     detail = any_pb2.Any()
     detail.Pack(info)
-    status = status_pb2.Status(
-        code=error.grpc_code.value[0], message=error.message, details=[detail]
-    )
-    return rpc_status.to_status(status)
+    return status_pb2.Status(code=error.grpc_code.value[0], message=message, details=[detail])
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 15] + "... (clipped)"
 
 
 def from_rpc_error(error: grpc.RpcError) -> WeirError:

@@ -17,9 +17,11 @@ from tests.integration.broker_helpers import (
     proto_class,
     record,
 )
+from weir.core.errors import InvalidRecordError
 from weir.core.framing import frame
 from weir.core.status import from_rpc_error
 from weir.v1 import errors_pb2
+from weir.v1 import log_pb2 as lp
 from weir.v1 import log_service_pb2 as ls
 
 
@@ -143,3 +145,26 @@ def test_compacted_topic_needs_keys(broker: Broker) -> None:
     assert got["rule"] == "compacted-topic-needs-key"
     reply = broker.produce("state", [record(b"v", key=b"k")])
     assert list(reply.results[0].offsets) == [0]
+
+
+def test_a_thousand_refusals_still_come_back_as_the_real_error(channel: grpc.Channel) -> None:
+    """The status stays under gRPC's trailer limit, so the client sees InvalidRecordError
+    (not a bare RESOURCE_EXHAUSTED) even when every record of a large request is refused."""
+    broker = Broker(channel)
+    broker.create_topic("strict", 1)
+    broker.register("strict-value", "AVRO", json.dumps(ORDER_AVSC))
+    request = ls.ProduceRequest(
+        topic="strict",
+        acks=lp.ACKS_ALL,
+        batches=[ls.ProduceBatch(records=[lp.Record(value=b"x" * 100) for _ in range(1000)])],
+    )
+    with pytest.raises(grpc.RpcError) as info:
+        broker.log.Produce(request, timeout=10)
+    error = from_rpc_error(info.value)
+    assert isinstance(error, InvalidRecordError)
+    assert error.message.startswith("1000 record(s) refused by topic 'strict'")
+    assert error.metadata["refused"] == "1000"
+    listed = json.loads(error.metadata["refusals"])
+    assert 5 <= len(listed) < 1000
+    assert listed[0]["batch"] == 0
+    assert listed[0]["index"] == 0
