@@ -120,6 +120,11 @@ class ServerProcess:
         """The server's peak resident set size (VmHWM), in KiB."""
         return _status_kb(self.pid, "VmHWM")
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self, timeout_s: float = 30) -> int:
         """SIGTERM, wait for the exit code (SIGKILL after ``timeout_s``)."""
         if self.proc.poll() is None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +37,7 @@ TARGETS = {"AVRO": 150_000, "PROTOBUF": 400_000, "JSON": 100_000}
 
 
 def cell(
+    server: ServerProcess,
     channel: grpc.Channel,
     topic: str,
     partitions: int,
@@ -49,7 +52,9 @@ def cell(
     requests = [request_bytes(topic, p, data, batch, ACKS[acks]) for p in range(partitions)]
     run_load(channel, requests[:1], batch, threads=1, seconds=0, min_requests=1)  # warm route
     before = end_offsets(channel, topic, partitions)
+    used = server.cpu_s()
     result = run_load(channel, requests, batch, threads=threads, seconds=seconds)
+    used = server.cpu_s() - used
     written = end_offsets(channel, topic, partitions) - before
     for _ in range(50):  # acks=0 appends may land after the reply
         if written >= result.records:
@@ -62,7 +67,26 @@ def cell(
         "records": result.records,
         "rec_s": result.rec_s,
         "MB_s": result.rec_s * len(data) / 1e6,
+        "server_cpu": used / result.seconds,
     }
+
+
+def rpc_floor(data: bytes, *, threads: int, seconds: float) -> float:
+    """Requests/s of the same batch-1 Produce bytes against a no-op grpc.aio server process."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench._noop_server"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        channel = grpc.insecure_channel(f"127.0.0.1:{proc.stdout.readline().strip()}")
+        requests = [request_bytes("noop", 0, data, 1, lp.ACKS_LEADER)]
+        run_load(channel, requests, 1, threads=threads, seconds=0.2)
+        result = run_load(channel, requests, 1, threads=threads, seconds=seconds)
+        channel.close()
+        return result.requests / result.seconds
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def ceilings(
@@ -93,6 +117,8 @@ def run(
     rows = []
     with tempfile.TemporaryDirectory(prefix="wb-ceil-") as tmp:
         ceil = ceilings(Path(tmp), kinds, sizes, batches, seconds / 2)
+    floor = rpc_floor(value("AVRO", 1, 100), threads=threads, seconds=seconds)
+    print(f"  gRPC floor (no-op grpc.aio server, {threads} threads): {floor:,.0f} req/s")
     with ServerProcess() as server:
         channel = server.channel()
         for kind, partitions in itertools.product(kinds, partition_counts):
@@ -102,6 +128,7 @@ def run(
             for size, batch, acks in itertools.product(sizes, batches, acks_list):
                 data = value(kind, schema_id, size)
                 got = cell(
+                    server,
                     channel,
                     topic,
                     partitions,
@@ -122,6 +149,10 @@ def run(
                     "ceiling_rec_s": cpu,
                     "ratio": got["rec_s"] / cpu,
                 }
+                row["req_s"] = got["rec_s"] / batch
+                if batch == 1:
+                    row["rpc_floor_req_s"] = floor
+                    row["ratio_floor"] = row["req_s"] / floor
                 if acks == "all":
                     synced = ceil[(kind, size, batch, True)].rec_s
                     row["ceiling_fsync_rec_s"] = synced
@@ -153,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
     parser.add_argument("--seconds", type=float, default=1.2, help="duration of each cell")
-    parser.add_argument("--threads", type=int, default=4, help="Produce calls in flight")
+    parser.add_argument("--threads", type=int, default=8, help="Produce calls in flight")
     args = parser.parse_args(argv)
     if args.smoke:
         rows = run(list(FORMATS), [100], [100], ["all"], [1], threads=2, seconds=0.2)
@@ -178,7 +209,10 @@ def main(argv: list[str] | None = None) -> None:
             "length and CRC-32C, no gRPC; ceiling_fsync also fsyncs every batch (acks=all)",
             "ratio = server rec/s / ceiling rec/s (no fsync); ratio_fsync against the fsync "
             "ceiling, which the server can beat by group-committing concurrent requests",
+            "server_cpu: CPU seconds the server used per second (1.0 = one core busy)",
             "Avro target uses ratio_fsync (same durability as acks=all)",
+            "batch 1: ratio_floor = Produce req/s / req/s of a no-op grpc.aio server process "
+            "given the same requests by the same client (the gRPC round-trip floor)",
         ],
         client="raw Produce, threads x 1 in flight",
     )
