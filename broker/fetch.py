@@ -46,10 +46,13 @@ class FetchedPartition:
     """The partition's bounds, when it exists."""
     error: WeirError | None = None
     """Why it returned nothing, when it failed."""
+    size: int = 0
+    """About how many bytes the records take (keys, values and a fixed overhead each)."""
 
 
 def _size(records: Sequence[Record]) -> int:
-    return sum(len(r.key or b"") + len(r.value or b"") + 32 for r in records)
+    keys = sum(len(r.key) for r in records if r.key)
+    return keys + sum(len(r.value) for r in records if r.value) + 32 * len(records)
 
 
 class FetchService:
@@ -69,7 +72,7 @@ class FetchService:
         """Read every partition once, then wait for more data while the response is short."""
         deadline = time.monotonic() + min(max(max_wait_ms, 0), MAX_WAIT_MS) / 1000
         results = await self._read_all(specs, max_bytes)
-        while sum(_size(r.records) for r in results) < max(min_bytes, 1):
+        while sum(r.size for r in results) < max(min_bytes, 1):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -103,7 +106,8 @@ class FetchService:
                 if budget > 0 and spec.offset < result.offsets.log_end:
                     limit = min(spec.max_bytes or DEFAULT_PARTITION_MAX_BYTES, budget)
                     result.records = await self.log.read(tp, spec.offset, limit)
-                    budget -= _size(result.records)
+                    result.size = _size(result.records)
+                    budget -= result.size
                 elif spec.offset > result.offsets.log_end or spec.offset < result.offsets.log_start:
                     await self.log.read(tp, spec.offset, 1)  # raises OffsetOutOfRangeError
             except WeirError as e:
