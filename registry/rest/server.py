@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -26,15 +27,25 @@ class HttpServer:
         await self.runner.cleanup()
 
 
-async def start_http_server(registry: SchemaRegistry, address: str) -> HttpServer:
-    """Serve the Confluent-compatible REST API on HOST:PORT (port 0 picks a free one)."""
+Mount = Callable[[web.Application], None]
+"""Adds routes (metrics, the console, ...) to the app before it starts."""
+
+
+async def start_http_server(
+    registry: SchemaRegistry, address: str, mounts: Sequence[Mount] = ()
+) -> HttpServer:
+    """Serve the Confluent-compatible REST API on HOST:PORT (port 0 picks a free one), plus
+    whatever ``mounts`` add to the same app."""
     host, _, port_text = address.rpartition(":")
     try:
         port = int(port_text)
     except ValueError:
         raise UnavailableError(f"HTTP address {address!r} is not HOST:PORT") from None
     host = host.strip("[]") or "127.0.0.1"
-    runner = web.AppRunner(create_app(registry), access_log=None, handle_signals=False)
+    app = create_app(registry)
+    for mount in mounts:
+        mount(app)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
         sock = socket.create_server((host, port), family=_family(host), reuse_port=False)
