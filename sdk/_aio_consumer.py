@@ -17,33 +17,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import logging
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from weir.core.errors import (
-    FailedPreconditionError,
-    FencedMemberEpochError,
-    InvalidArgumentError,
-    StaleMemberEpochError,
-    UnknownMemberIdError,
-    WeirError,
-)
+from weir.core.errors import WeirError
 from weir.sdk import _consume_calls as calls
 from weir.sdk._aio_client import AsyncGrpcClient
+from weir.sdk._call import Call
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
-from weir.sdk._consume_calls import ConsumerSettings, Offsets, Partitions
-from weir.sdk._consume_state import ConsumeState, OffsetReset
-from weir.sdk._membership import Membership, Topics, subscription_arg
+from weir.sdk._consume_calls import Offsets, Partitions
+from weir.sdk._consume_core import ConsumerCore, core_options
+from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Steps
+from weir.sdk._consume_state import OffsetReset
+from weir.sdk._membership import Topics
 from weir.sdk._records import Deserializer, Message, MessageField, TopicPartition
 from weir.sdk._retry import RetryPolicy
-from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
+from weir.v1 import log_service_pb2 as ls
 from weir.v1 import log_service_pb2_grpc as ls_grpc
 
-log = logging.getLogger("weir.sdk.consumer")
+T = TypeVar("T")
 
 AsyncRebalanceCallback = Callable[["AsyncConsumer", list[TopicPartition]], object]
 """``callback(consumer, partitions)``: a function or a coroutine function, run inside poll()."""
@@ -76,70 +70,115 @@ class AsyncConsumer:
         retry: RetryPolicy | None = None,
     ) -> None:
         """Connect; with ``topics``, join ``group_id`` in a background task (poll() to consume)."""
-        self.settings = ConsumerSettings(
-            auto_offset_reset,
-            enable_auto_commit,
-            auto_commit_interval_ms,
-            session_timeout_ms,
-            rebalance_timeout_ms,
-            fetch_max_wait_ms,
-            max_partition_fetch_bytes,
-            fetch_max_bytes,
-        )
+        changed, wake = asyncio.Event(), asyncio.Event()
+        self._core = core = ConsumerCore("AsyncConsumer", **core_options(locals()))
+        self._changed, self._wake = changed, wake
+        self.settings = core.settings
         """The checked settings."""
         self.group_id = group_id
         """The consumer group, or None."""
-        self._membership: Membership | None = None
-        if topics is not None:
-            if not group_id:
-                raise InvalidArgumentError(
-                    "subscribing to topics needs a group_id; without a group, pass topics=None "
-                    "and assign() partitions"
-                )
-            self._membership = Membership(
-                group_id,
-                subscription_arg(topics),
-                session_timeout_ms=session_timeout_ms,
-                rebalance_timeout_ms=rebalance_timeout_ms,
-                instance_id=group_instance_id,
-            )
-        self._kd, self._vd = key_deserializer, value_deserializer
-        self._on_assign, self._on_revoke, self._on_lost = on_assign, on_revoke, on_lost
-        self._state = ConsumeState(auto_offset_reset, max_partition_fetch_bytes, fetch_max_bytes)
+        self._state = core.state
         self._client = AsyncGrpcClient(server, timeout_s=timeout_s, retry=retry)
-        self._log: Any = ls_grpc.LogServiceStub(self._client._channel)  # type: ignore[no-untyped-call]
-        self._groups: Any = gs_grpc.GroupServiceStub(self._client._channel)  # type: ignore[no-untyped-call]
-        self._changed = asyncio.Event()
-        self._hb_wake = asyncio.Event()
-        self._stopping = False
-        self._closed = False
-        self._next_auto_commit = time.monotonic() + auto_commit_interval_ms / 1000
-        self._last_commit: dict[TopicPartition, int] = {}
+        channel = self._client._channel
+        self._stubs: dict[str, Any] = {
+            "log": ls_grpc.LogServiceStub(channel),  # type: ignore[no-untyped-call]
+            "groups": gs_grpc.GroupServiceStub(channel),  # type: ignore[no-untyped-call]
+        }
+        self._in_flight: tuple[ls.FetchRequest, asyncio.Task[ls.FetchResponse]] | None = None
         self._commit_lock = asyncio.Lock()
         self._heartbeater: asyncio.Task[None] | None = None
-        if self._membership is not None:
+        if core.membership is not None:
             self._heartbeater = asyncio.get_running_loop().create_task(self._heartbeat_loop())
 
     def __repr__(self) -> str:
         return f"AsyncConsumer(group_id={self.group_id!r}, server={self._client.server!r})"
+
+    # ----- running the core's steps -----------------------------------------------------------
+
+    async def _run(self, steps: Steps[T]) -> T:
+        """Perform each step the core asks for, handing back its result or its error."""
+        result: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                op = steps.send(result) if error is None else steps.throw(error)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            result, error = None, None
+            try:
+                result = await self._perform(op)
+            except BaseException as exc:  # handed to the step that asked
+                error = exc
+
+    async def _perform(self, op: Op) -> Any:
+        if isinstance(op, Call):
+            method = getattr(self._stubs[op.stub], op.method)
+            reply = await self._client._call(method, op.request, idempotent=op.idempotent)
+            return op.parse(reply)
+        if isinstance(op, Fetch):
+            return await self._fetch(op.wait_s)
+        if isinstance(op, Decode):
+            return await self._decode(op.batch)
+        if isinstance(op, Commit):
+            return await self._send_commit(op.offsets)
+        assert isinstance(op, Callback)
+        result = op.fn(self, op.partitions)
+        if inspect.isawaitable(result):
+            await result
+        return None
+
+    async def _fetch(self, wait_s: float) -> None:
+        """Wait up to ``wait_s`` for the fetch in flight, else send one and wait for it; then
+        send the next one ahead, so the server reads while the application consumes."""
+        core = self._core
+        if self._in_flight is None:
+            request = core.fetch_request(wait_s)
+            if request is None:  # nothing to read: wait for an assignment change
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait_s)
+                return
+            self._in_flight = (request, self._send_fetch(request))
+            wait_s = wait_s + self._client.timeout_s  # its own deadline ends the wait
+        request, task = self._in_flight
+        await asyncio.wait({task}, timeout=wait_s)
+        if not task.done():
+            return
+        self._in_flight = None
+        ahead = core.fetched(request, task.result())
+        if ahead is not None:
+            self._in_flight = (ahead, self._send_fetch(ahead))
+
+    def _send_fetch(self, request: ls.FetchRequest) -> asyncio.Task[ls.FetchResponse]:
+        timeout_s = self._client.timeout_s + request.max_wait_ms / 1000
+        call = self._client._call(self._stubs["log"].Fetch, request, timeout_s=timeout_s)
+        return asyncio.get_running_loop().create_task(call)
+
+    async def _decode(self, batch: list[Message]) -> list[Message]:
+        """Deserialize records, awaiting ``deserialize_async`` where a deserializer has one."""
+        core = self._core
+        out = []
+        for i, message in enumerate(batch):
+            try:
+                key = await _run(core.kd, message, MessageField.KEY, message.key)
+                value = await _run(core.vd, message, MessageField.VALUE, message.value)
+            except Exception as exc:
+                core.decode_failed(batch, i)
+                raise calls.deserialize_error(message, exc) from None
+            out.append(message._replace(key=key, value=value))
+        return out
 
     # ----- consuming -----------------------------------------------------------------------
 
     # poll(timeout) mirrors the sync Consumer and confluent-kafka; it returns None, not raises.
     async def poll(self, timeout: float | None = None) -> Message | None:  # noqa: ASYNC109
         """The next record, waiting up to ``timeout`` seconds (None: until one arrives)."""
-        deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
-        first = True
-        while True:
-            await self._maintain()
-            message = self._state.next()
-            if message is not None:
-                return await self._deserialize(message)
-            wait = self._wait_s(deadline)
-            if wait <= 0 and not first:
-                return None
-            first = False
-            await self._fetch(wait)
+        message = self._core.next_ready()
+        if message is None:
+            got = await self._run(self._core.poll(timeout, 1))
+            return got[0] if got else None
+        if self._core.decoding:
+            return (await self._decode([message]))[0]
+        return message
 
     async def consume(
         self,
@@ -147,165 +186,37 @@ class AsyncConsumer:
         timeout: float | None = None,  # noqa: ASYNC109 -- same signature as Consumer.consume
     ) -> list[Message]:
         """Up to ``num_messages`` records at once (at least one unless ``timeout`` passes)."""
-        if num_messages < 1:
-            raise InvalidArgumentError(f"num_messages must be at least 1, got {num_messages}")
-        deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
-        first = True
-        while True:
-            await self._maintain()
-            batch = self._state.take(num_messages)
-            if batch:
-                if self._kd is None and self._vd is None:
-                    return batch
-                return await self._deserialize_all(batch)
-            wait = self._wait_s(deadline)
-            if wait <= 0 and not first:
-                return []
-            first = False
-            await self._fetch(wait)
+        batch = self._core.take_ready(num_messages)
+        if not batch:
+            return await self._run(self._core.poll(timeout, num_messages))
+        return await self._decode(batch) if self._core.decoding else batch
 
     async def __aiter__(self) -> AsyncIterator[Message]:
         """Every record as it arrives; the loop ends once the consumer is closed."""
-        while not self._closed:
+        while not self._core.closed:
             message = await self.poll(1.0)
             if message is not None:
                 yield message
 
-    async def _deserialize(self, message: Message) -> Message:
-        if self._kd is None and self._vd is None:
-            return message
-        try:
-            key = await _run(self._kd, message, MessageField.KEY, message.key)
-            value = await _run(self._vd, message, MessageField.VALUE, message.value)
-        except Exception as exc:
-            raise calls.deserialize_error(message, exc) from None
-        return message._replace(key=key, value=value)
-
-    async def _deserialize_all(self, batch: list[Message]) -> list[Message]:
-        out = []
-        for i, message in enumerate(batch):
-            try:
-                out.append(await self._deserialize(message))
-            except WeirError:
-                for tp, offset in calls.rewind(batch[i + 1 :]).items():
-                    self._state.seek(tp, offset)
-                raise
-        return out
-
-    def _wait_s(self, deadline: float | None) -> float:
-        slice_s = self.settings.fetch_max_wait_ms / 1000
-        if deadline is None:
-            return slice_s
-        return min(slice_s, deadline - time.monotonic())
-
-    async def _fetch(self, wait_s: float) -> None:
-        wait_s = max(wait_s, 0.0)
-        request = self._state.fetch_request(int(wait_s * 1000))
-        if request is None:  # nothing to read: wait for an assignment change
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), wait_s)
-            return
-        reply = await self._client._call(
-            self._log.Fetch, request, timeout_s=self._client.timeout_s + wait_s
-        )
-        self._state.on_fetch(request, reply)
-
-    # ----- group upkeep (inside poll) ------------------------------------------------------
-
-    async def _maintain(self) -> None:
-        if self._closed:
-            raise FailedPreconditionError(
-                "this AsyncConsumer is closed; create a new one to consume"
-            )
-        m = self._membership
-        if m is not None:
-            error = m.take_error()
-            if error is not None:
-                raise error
-            if self._changed.is_set():
-                self._changed.clear()
-                try:
-                    await self._reconcile(m)
-                except BaseException:
-                    self._changed.set()  # try the rest again on the next poll()
-                    raise
-        if self.settings.enable_auto_commit and time.monotonic() >= self._next_auto_commit:
-            self._next_auto_commit = time.monotonic() + self.settings.auto_commit_interval_ms / 1000
-            await self._commit_quietly(self._state.positions())
-
-    async def _reconcile(self, m: Membership) -> None:
-        plan = m.plan()
-        if plan.lost:
-            gone = self._state.remove(plan.lost)
-            m.lost_applied(plan.lost)
-            callback = self._on_lost or self._on_revoke
-            if gone and callback is not None:
-                await _maybe_await(callback(self, gone))
-        if plan.revoked:
-            revoked = sorted(plan.revoked)
-            try:
-                if self.settings.enable_auto_commit:
-                    await self._commit_quietly(self._state.positions(revoked))
-                if self._on_revoke is not None:
-                    await _maybe_await(self._on_revoke(self, revoked))
-            finally:
-                self._state.remove(revoked)
-                m.released(revoked)
-                self._hb_wake.set()
-        if plan.added:
-            added = sorted(plan.added)
-            positions = await self._start_positions(added)
-            if not m.acquired(added, plan.generation):  # fenced meanwhile: dropped as lost
-                self._changed.set()
-                return
-            self._state.add(positions)
-            if self._on_assign is not None:
-                await _maybe_await(self._on_assign(self, added))
-
-    async def _start_positions(self, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
-        reset = self.settings.auto_offset_reset
-        committed: dict[TopicPartition, int | None] = {}
-        if self.group_id is not None and tps:
-            request = calls.committed_request(self.group_id, tps, require=reset == "none")
-            committed = calls.committed_from_proto(
-                await self._client._call(self._groups.FetchCommittedOffsets, request)
-            )
-        positions: dict[TopicPartition, int | None] = {}
-        for tp in tps:
-            offset = committed.get(tp)
-            if offset is None and reset != "none":
-                reply = await self._client._call(
-                    self._log.ListOffsets, calls.reset_request(tp, reset)
-                )
-                offset = calls.listed_offset(reply)
-            positions[tp] = offset
-        return positions
-
     async def _heartbeat_loop(self) -> None:
-        m = self._membership
-        assert m is not None
-        while not self._stopping:
-            self._hb_wake.clear()
-            request, joining = m.heartbeat_request(), m.joining
+        core = self._core
+        while not core.closed:
+            self._wake.clear()
+            request, retry = core.heartbeat_request()
             try:
                 reply = await self._client._call(
-                    self._groups.Heartbeat, request, idempotent=not joining
+                    self._stubs["groups"].Heartbeat, request, idempotent=retry
                 )
-            except (FencedMemberEpochError, UnknownMemberIdError) as error:
-                m.on_fenced(error)
-                self._changed.set()
-                continue  # rejoin at once
             except WeirError as error:
-                if self._stopping:
+                then = core.heartbeat_failed(error)
+                if then == "stop":
                     return
-                log.warning("heartbeat for group %r failed: %s", m.group_id, error)
-                m.on_error(error)
-                self._changed.set()
+                if then == "rejoin":
+                    continue
             else:
-                if m.on_reply(reply):
-                    self._changed.set()
+                core.heartbeat_ok(reply)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._hb_wake.wait(), m.interval_ms / 1000)
+                await asyncio.wait_for(self._wake.wait(), core.heartbeat_interval_s())
 
     # ----- commits -------------------------------------------------------------------------
 
@@ -321,73 +232,24 @@ class AsyncConsumer:
         Same arguments and errors as ``Consumer.commit``. With ``asynchronous=True`` it returns
         an ``asyncio.Task`` of the result instead of waiting; commits are sent in order.
         """
-        if self._closed:
-            raise FailedPreconditionError(
-                "this AsyncConsumer is closed; create a new one to commit"
-            )
-        if self.group_id is None:
-            raise calls.no_group("commit()")
-        chosen = calls.commit_offsets(message, offsets, self._state.positions())
+        chosen = self._core.commit_offsets(message, offsets)
         if asynchronous:
             return asyncio.get_running_loop().create_task(self._send_commit(chosen))
         return await self._send_commit(chosen)
-
-    def _identity(self) -> gs.MemberIdentity | None:
-        if self._membership is None:
-            return None
-        if not self._membership.member_id:
-            raise FailedPreconditionError(
-                f"this consumer has not joined group '{self.group_id}' yet, so it owns no "
-                "partition to commit; poll() until on_assign runs"
-            )
-        return self._membership.identity()
 
     async def _send_commit(
         self, offsets: Mapping[TopicPartition, int]
     ) -> dict[TopicPartition, int]:
         if not offsets:
             return {}
-        assert self.group_id is not None
         async with self._commit_lock:  # commits leave in the order they were made
-            member = self._identity()
-            for attempt in (1, 2):
-                request = calls.commit_request(self.group_id, member, offsets)
-                try:
-                    await self._client._call(self._groups.CommitOffsets, request)
-                except StaleMemberEpochError as error:
-                    fresh = self._identity()
-                    if attempt == 1 and fresh != member:  # the epoch moved meanwhile: resend
-                        member = fresh
-                        continue
-                    raise calls.commit_error(error, offsets) from None
-                except WeirError as error:
-                    raise calls.commit_error(error, offsets) from None
-                break
-        self._last_commit.update(offsets)
-        return dict(offsets)
-
-    async def _commit_quietly(self, positions: Mapping[TopicPartition, int]) -> None:
-        """Auto-commit: store changed positions; a failure is logged, not raised."""
-        if self.group_id is None:
-            return
-        changed = {tp: o for tp, o in positions.items() if self._last_commit.get(tp) != o}
-        try:
-            await self._send_commit(changed)
-        except WeirError as error:
-            log.warning("auto-commit for group %r failed: %s", self.group_id, error)
+            return await self._run(self._core.send_commit(offsets))
 
     async def committed(
         self, partitions: Partitions | None = None
     ) -> dict[TopicPartition, int | None]:
         """The group's committed offsets (None: no commit), for these or all assigned partitions."""
-        if self.group_id is None:
-            raise calls.no_group("committed()")
-        tps = self._state.assignment() if partitions is None else calls.partitions_arg(partitions)
-        if not tps:
-            return {}
-        request = calls.committed_request(self.group_id, tps)
-        reply = await self._client._call(self._groups.FetchCommittedOffsets, request)
-        return calls.committed_from_proto(reply)
+        return await self._run(self._core.committed(partitions))
 
     # ----- positions -----------------------------------------------------------------------
 
@@ -397,15 +259,7 @@ class AsyncConsumer:
 
     async def assign(self, partitions: Iterable[TopicPartition]) -> None:
         """Read exactly these partitions (standalone mode only); see ``Consumer.assign``."""
-        if self._membership is not None:
-            raise FailedPreconditionError(
-                "assign() is for consumers without a subscription; this one subscribes to topics "
-                "and the group coordinator assigns its partitions"
-            )
-        wanted = calls.partitions_arg(partitions)
-        self._state.remove([tp for tp in self._state.assignment() if tp not in wanted])
-        new = [tp for tp in wanted if tp not in self._state.parts]
-        self._state.add(await self._start_positions(new))
+        await self._run(self._core.assign(partitions))
 
     async def unassign(self) -> None:
         """Stop reading every assigned partition (standalone mode)."""
@@ -424,28 +278,14 @@ class AsyncConsumer:
         self, timestamps: Mapping[TopicPartition, Any] | Iterable[tuple[TopicPartition, Any]]
     ) -> dict[TopicPartition, int | None]:
         """Per partition, the first offset at or after the time given; None when none is."""
-        found: dict[TopicPartition, int | None] = {}
-        for tp, ms in calls.times_arg(timestamps).items():
-            reply = await self._client._call(self._log.ListOffsets, calls.time_request(tp, ms))
-            found[tp] = calls.listed_offset(reply)
-        return found
+        return await self._run(self._core.offsets_for_times(timestamps))
 
     async def seek_to_timestamp(
         self, timestamp: Any, partitions: Partitions | None = None
     ) -> dict[TopicPartition, int]:
         """Seek assigned partitions (all, or these) to the first record at or after a time,
         or to the log end; returns the positions."""
-        ms = calls.timestamp_arg(timestamp)
-        tps = self._state.assignment() if partitions is None else calls.partitions_arg(partitions)
-        for tp in tps:
-            self._state.get(tp)
-        moved: dict[TopicPartition, int] = {}
-        for tp in tps:
-            reply = await self._client._call(self._log.ListOffsets, calls.time_request(tp, ms))
-            moved[tp] = calls.offset_or_end(reply)
-        for tp, offset in moved.items():
-            self._state.seek(tp, offset)
-        return moved
+        return await self._run(self._core.seek_to_timestamp(timestamp, partitions))
 
     def pause(self, partitions: Partitions) -> None:
         """Stop fetching these assigned partitions (their prefetched records are dropped)."""
@@ -463,34 +303,22 @@ class AsyncConsumer:
 
     async def close(self) -> None:
         """Auto-commit, run on_revoke for owned partitions, leave the group, close the channel."""
-        if self._closed:
+        core = self._core
+        if core.closed:
             return
         try:
-            owned = self._state.assignment()
-            if self.settings.enable_auto_commit:
-                await self._commit_quietly(self._state.positions())
-            if self._membership is not None and owned and self._on_revoke is not None:
-                await _maybe_await(self._on_revoke(self, owned))
+            await self._run(core.closing())
         finally:
-            self._closed = self._stopping = True
-            self._hb_wake.set()
+            core.closed = True
+            self._wake.set()
+            if self._in_flight is not None:
+                self._in_flight[1].cancel()
+                self._in_flight = None
             if self._heartbeater is not None:
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(self._heartbeater, self._client.timeout_s)
-            await self._leave()
+            await self._run(core.leave())
             await self._client.close()
-
-    async def _leave(self) -> None:
-        m = self._membership
-        if m is None:
-            return
-        request = m.leave_request()
-        m.left()
-        if request is not None:
-            try:
-                await self._client._call(self._groups.LeaveGroup, request)
-            except WeirError as error:  # the session timeout removes the member anyway
-                log.warning("leaving group %r failed: %s", m.group_id, error)
 
     async def __aenter__(self) -> Self:
         return self
@@ -502,11 +330,6 @@ class AsyncConsumer:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-async def _maybe_await(result: object) -> None:
-    if inspect.isawaitable(result):
-        await result
 
 
 async def _run(deserializer: Any, message: Message, field: MessageField, data: Any) -> Any:

@@ -156,17 +156,19 @@ class ConsumeState:
 
     # -- fetch ---------------------------------------------------------------------------
 
-    def fetch_request(self, max_wait_ms: int) -> ls.FetchRequest | None:
-        """One Fetch over every assigned, unpaused partition with nothing left to return."""
+    def fetch_request(self, max_wait_ms: int, ahead: bool = False) -> ls.FetchRequest | None:
+        """One Fetch over every assigned, unpaused partition with nothing left to return; with
+        ``ahead``, over every one, each from the end of its buffered records (a prefetch)."""
+        ready = self._ready
         wanted = [
             ls.FetchPartition(
                 topic=s.tp.topic,
                 partition=s.tp.partition,
-                offset=s.position,
+                offset=s.buffer[-1].offset + 1 if s.tp in ready else s.position,
                 max_bytes=self.partition_max_bytes,
             )
             for s in self.parts.values()
-            if s.position is not None and not s.paused and s.tp not in self._ready
+            if s.position is not None and not s.paused and (ahead or s.tp not in ready)
         ]
         if not wanted:
             return None
@@ -181,26 +183,38 @@ class ConsumeState:
         """Buffer a fetch reply's records; reset out-of-range positions; count records buffered.
 
         A partition whose position moved (seek), that was paused or revoked meanwhile, is
-        skipped. Any other per-partition error is raised.
+        skipped. Records fetched ahead join the end of the partition's buffer. Any other
+        per-partition error is raised.
         """
         asked = {(p.topic, p.partition): p.offset for p in request.partitions}
+        ready = self._ready
         count = 0
         for part in reply.partitions:
             tp = TopicPartition(part.topic, part.partition)
             state = self.parts.get(tp)
-            if state is None or state.paused or state.position != asked.get(tp):
+            if state is None or state.paused:
+                continue
+            buffered = tp in ready
+            expected = state.buffer[-1].offset + 1 if buffered else state.position
+            if expected != asked.get(tp):
                 continue
             if part.error_reason:
                 error = partition_error(part.error_reason, part.error_message)
+                if buffered:  # the buffer goes first; the next fetch meets the error again
+                    continue
                 if not isinstance(error, OffsetOutOfRangeError):
                     raise error
                 state.position = self._reset_position(tp, state.position, part)
                 continue
             if part.records:
-                state.buffer = to_messages(part.topic, part.partition, part.records)
+                records = to_messages(part.topic, part.partition, part.records)
+                count += len(records)
+                if buffered:
+                    state.buffer = state.buffer[state.index :] + records
+                else:
+                    state.buffer = records
+                    ready[tp] = state
                 state.index = 0
-                self._ready[tp] = state
-                count += len(state.buffer)
         return count
 
     def _reset_position(
