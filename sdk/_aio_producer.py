@@ -1,8 +1,9 @@
-"""AsyncProducer: the asyncio producer on grpc.aio, a thin shell over the shared accumulator.
+"""AsyncProducer: the asyncio producer on grpc.aio, a thin shell over the shared ProducerCore.
 
 ``await produce()`` serializes (awaiting ``serialize_async`` when the serializer has it),
-partitions and queues the record, and returns an ``asyncio.Future``; one task sends batches
-and resolves the futures. Every decision is made by ``_produce_state.Accumulator``, the
+partitions and queues the record, and returns an ``asyncio.Future``; one task decides what
+to send, each Produce request runs in its own task (one batch per partition in flight), and
+replies resolve the futures. Every decision is made by ``_produce_core.ProducerCore``, the
 same code the sync Producer uses.
 """
 
@@ -15,14 +16,16 @@ from typing import Any
 
 import grpc
 
-from weir.core.errors import PartitionNotFoundError, WeirError
+from weir.core.errors import WeirError
 from weir.core.status import from_rpc_error
 from weir.sdk import _produce_config as pc
-from weir.sdk import _produce_state as st
+from weir.sdk import _produce_core as core_
+from weir.sdk import _produce_record as pr
+from weir.sdk import _produce_steps as st
 from weir.sdk import _topic_meta as tm
 from weir.sdk._aio_client import AsyncGrpcClient
-from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, closed_error, explain
-from weir.sdk._produce_batches import Outcome
+from weir.sdk._channel import closed_error, explain
+from weir.sdk._produce_batches import Done
 from weir.sdk._records import MessageField, RecordMetadata, Serializer
 from weir.sdk._retry import RetryPolicy
 from weir.v1 import log_service_pb2 as ls
@@ -30,7 +33,7 @@ from weir.v1 import log_service_pb2_grpc as ls_grpc
 from weir.v1 import topic_service_pb2_grpc as ts_grpc
 
 
-class AsyncProducer(AsyncGrpcClient):
+class AsyncProducer(core_.ProducerBase, AsyncGrpcClient):
     """The asyncio Producer: same settings, same guarantees; create it inside its event loop.
 
     ``await produce(...)`` returns an ``asyncio.Future`` of the record's RecordMetadata once
@@ -38,57 +41,14 @@ class AsyncProducer(AsyncGrpcClient):
     Use ``async with`` or ``await close()`` so buffered records are sent before exit.
     """
 
-    def __init__(
-        self,
-        server: str = DEFAULT_SERVER,
-        *,
-        key_serializer: Serializer | None = None,
-        value_serializer: Serializer | None = None,
-        acks: str | int = "all",
-        linger_ms: float = 5,
-        batch_size: int = 1 << 20,
-        max_batch_records: int = 10_000,
-        max_request_bytes: int = 16 << 20,
-        enable_idempotence: bool = True,
-        delivery_timeout_ms: float = 120_000,
-        request_timeout_ms: float = 30_000,
-        buffer_memory: int = 32 << 20,
-        max_block_ms: float = 60_000,
-        metadata_max_age_ms: float = 300_000,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        config = pc.make_config(
-            acks=acks,
-            enable_idempotence=enable_idempotence,
-            linger_ms=linger_ms,
-            batch_size=batch_size,
-            max_batch_records=max_batch_records,
-            max_request_bytes=max_request_bytes,
-            delivery_timeout_ms=delivery_timeout_ms,
-            request_timeout_ms=request_timeout_ms,
-            buffer_memory=buffer_memory,
-            max_block_ms=max_block_ms,
-            metadata_max_age_ms=metadata_max_age_ms,
-            retry=retry,
-        )
-        super().__init__(server, timeout_s=timeout_s, retry=retry)
-        self.config = config
-        """The checked settings."""
-        self.key_serializer = key_serializer
-        """Turns keys into bytes; None sends bytes or str keys as they are."""
-        self.value_serializer = value_serializer
-        """Turns values into bytes; None sends bytes or str values as they are."""
+    def _open(self, server: str, timeout_s: float, retry: RetryPolicy | None) -> None:
+        AsyncGrpcClient.__init__(self, server, timeout_s=timeout_s, retry=retry)
         self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._acc = st.Accumulator(config)
-        self._meta = tm.TopicMetadataCache(config.metadata_max_age_s)
-        self._outstanding = 0
-        self._accepting = True
-        self._stopping = False
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._sender: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()
 
     # ----- the public surface ------------------------------------------------------------
 
@@ -109,25 +69,22 @@ class AsyncProducer(AsyncGrpcClient):
         ``max_block_ms``) raise here; everything the broker decides comes through the future.
         ``on_delivery(error, metadata)`` is called once per record, on the event loop.
         """
-        self._check_open()
-        args = pc.record_args(topic, headers, partition, timestamp)
+        core = self._core
+        core.check_open(self)
+        args = pr.record_args(topic, headers, partition, timestamp)
         value_bytes = await self._serialize(self.value_serializer, value, args, MessageField.VALUE)
         key_bytes = await self._serialize(self.key_serializer, key, args, MessageField.KEY)
+        row = pr.make_row(args, key_bytes, value_bytes, self.config)
         future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
-        record = pc.make_pending(args, key_bytes, value_bytes, self.config, (future, on_delivery))
-        meta = await self._topic_meta(args.topic, args.partition)
+        meta = core.cached_meta(args.topic, args.partition) or await self._topic_meta(args)
         if isinstance(meta, WeirError):
-            _resolve(Outcome(record.handle, None, meta))
+            future.set_exception(meta)
+            pc.notify(on_delivery, meta, None)
             return future
-        await self._wait_for_room(record.size)
-        self._check_open()
-        acc = self._acc
-        chosen = args.partition
-        if chosen is None:
-            chosen = acc.partition_for(args.topic, meta.partition_count, record.key)
-        if acc.append(args.topic, chosen, record, meta.log_append_time, time.monotonic()):
+        await self._wait_for_room(row[4])
+        core.check_open(self)
+        if core.add(args, row, meta, future, on_delivery):
             self._wake.set()
-        self._outstanding += 1
         if self._sender is None:
             self._sender = asyncio.create_task(self._run(), name="weir-producer")
         return future
@@ -146,124 +103,95 @@ class AsyncProducer(AsyncGrpcClient):
         future = await self.produce(
             topic, value, key, headers=headers, partition=partition, timestamp=timestamp
         )
-        self._acc.flushing += 1  # one awaited record should not linger
+        self._core.acc.flushing += 1  # one awaited record should not linger
         self._wake.set()
         try:
             return await future
         finally:
-            self._acc.flushing -= 1
+            self._core.acc.flushing -= 1
 
     async def flush(self, timeout: float | None = None) -> int:  # noqa: ASYNC109
         # (a timeout argument, as in Producer.flush: the result counts what is left, which
         # cancelling with asyncio.timeout could not tell)
         """Send everything buffered now and wait for every answer; return how many are left."""
-        self._acc.flushing += 1
+        core = self._core
+        core.acc.flushing += 1
         self._wake.set()
         try:
             async with self._progress:
                 await asyncio.wait_for(
-                    self._progress.wait_for(lambda: not self._outstanding), timeout
+                    self._progress.wait_for(lambda: not core.outstanding), timeout
                 )
         except TimeoutError:
             pass
         finally:
-            self._acc.flushing -= 1
-        return self._outstanding
+            core.acc.flushing -= 1
+        return core.outstanding
 
     async def close(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 (as flush)
         """Flush, stop the sender task and close the channel; produce() then raises."""
-        if not self._accepting:
+        core = self._core
+        if not core.accepting:
             return
-        self._accepting = False
+        core.accepting = False
         if await self.flush(timeout):
-            self._acc.fatal = closed_error(self)
-        self._stopping = True
+            core.acc.fatal = closed_error(self)
+        core.stopping = True
         self._wake.set()
         if self._sender is not None:
             await self._sender
         await super().close()
 
-    def __len__(self) -> int:
-        """How many produced records are not yet resolved."""
-        return self._outstanding
-
-    def _check_open(self) -> None:
-        if not self._accepting:
-            raise closed_error(self)
-        if self._acc.fatal is not None:
-            raise self._acc.fatal
-
     async def _serialize(
-        self, serializer: Serializer | None, obj: Any, args: pc.RecordArgs, field: MessageField
+        self, serializer: Serializer | None, obj: Any, args: pr.RecordArgs, field: MessageField
     ) -> Any:
         serialize_async = getattr(serializer, "serialize_async", None)
         if serialize_async is None:
-            return pc.run_serializer(serializer, obj, args, field)
+            return pr.run_serializer(serializer, obj, args, field)
         ctx = args.context(field)
         try:
             return await serialize_async(obj, ctx)
         except WeirError:
             raise
         except Exception as e:
-            raise pc.serializer_error(e, ctx) from e
+            raise pr.serializer_error(e, ctx) from e
 
     async def _wait_for_room(self, size: int) -> None:
-        acc, limit = self._acc, self.config.buffer_memory
-
-        def room() -> bool:
-            return not acc.buffered_bytes or acc.buffered_bytes + size <= limit
-
-        if room():
+        core = self._core
+        if core.has_room(size):
             return
         try:
             async with self._progress:
-                await asyncio.wait_for(self._progress.wait_for(room), self.config.max_block_s)
+                await asyncio.wait_for(
+                    self._progress.wait_for(lambda: core.has_room(size)), self.config.max_block_s
+                )
         except TimeoutError:
-            raise pc.buffer_full(self.config, acc.buffered_bytes, size) from None
+            raise core.buffer_full(size) from None
 
-    # ----- topic metadata ----------------------------------------------------------------
-
-    async def _topic_meta(self, topic: str, partition: int | None) -> tm.TopicMeta | WeirError:
-        cached = self._meta.get(topic)
-        fresh = not self._meta.needs_fetch(topic, time.monotonic())
-        if cached is not None and fresh and (partition or 0) < cached.partition_count:
-            return cached
-        meta = tm.resolve(self._meta, topic, await self._fetch_meta(topic))
-        if isinstance(meta, WeirError):
-            return tm.unusable(meta, topic)
-        if partition is not None and partition >= meta.partition_count:
-            return PartitionNotFoundError(
-                f"topic '{topic}' has {meta.partition_count} partition(s), so partition "
-                f"{partition} does not exist; use 0 to {meta.partition_count - 1}",
-                metadata={"topic": topic, "partition": str(partition)},
-            )
-        return meta
-
-    async def _fetch_meta(self, topic: str) -> tm.TopicMeta | WeirError:
-        budget = min(self.config.max_block_s, self.config.delivery_timeout_s)
-        deadline = time.monotonic() + budget
-        attempt = 1
+    async def _topic_meta(self, args: pr.RecordArgs) -> tm.TopicMeta | WeirError:
+        fetch = self._core.meta_fetch(args.topic, self.timeout_s)
         while True:
-            wait = min(self.timeout_s, max(deadline - time.monotonic(), 0.05))
             try:
-                reply = await self._topics.GetTopic(tm.get_topic_request(topic), timeout=wait)
-                return tm.meta_from_reply(reply, time.monotonic())
+                wait = fetch.wait_s(time.monotonic())
+                reply = await self._topics.GetTopic(fetch.request, timeout=wait)
             except grpc.RpcError as e:
-                error = explain(from_rpc_error(e), self.server)
-            pause = tm.fetch_pause(error, attempt, time.monotonic(), deadline, self.config.retry)
-            if pause is None:
-                return error
-            await asyncio.sleep(pause)
-            attempt += 1
+                pause = fetch.failed(explain(from_rpc_error(e), self.server), time.monotonic())
+                if pause is None:
+                    reply = fetch.error
+                else:
+                    await asyncio.sleep(pause)
+                    continue
+            return self._core.fetched_meta(args.topic, args.partition, reply)
 
     # ----- the sender task ---------------------------------------------------------------
 
     async def _run(self) -> None:
+        core = self._core
         while True:
-            step = self._acc.step(time.monotonic())
+            step = core.acc.step(time.monotonic())
             if isinstance(step, st.Wait):
-                if self._stopping and self._acc.is_idle():
-                    return
+                if core.stopping and core.acc.is_idle():
+                    break
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), step.timeout_s)
@@ -272,47 +200,44 @@ class AsyncProducer(AsyncGrpcClient):
             elif isinstance(step, st.InitProducer):
                 await self._init_producer(step)
             else:
-                await self._send(step)
+                task = asyncio.create_task(self._send(step))
+                self._sends.add(task)
+                task.add_done_callback(self._sends.discard)
+        await asyncio.gather(*self._sends)
 
     async def _init_producer(self, step: st.InitProducer) -> None:
+        reply: ls.InitProducerResponse | WeirError
         try:
             reply = await self._log.InitProducer(ls.InitProducerRequest(), timeout=step.timeout_s)
         except grpc.RpcError as e:
-            self._acc.producer_failed(explain(from_rpc_error(e), self.server), time.monotonic())
-            return
-        self._acc.producer_ready(reply.producer_id, reply.producer_epoch)
+            reply = explain(from_rpc_error(e), self.server)
+        self._core.init_replied(reply)
 
     async def _send(self, step: st.Send) -> None:
+        reply: ls.ProduceResponse | WeirError
         try:
             reply = await self._log.Produce(step.request, timeout=step.timeout_s)
         except grpc.RpcError as e:
-            error = explain(from_rpc_error(e), self.server)
-            settled = self._acc.failed(step, error, time.monotonic())
+            reply = explain(from_rpc_error(e), self.server)
         except Exception as e:  # a bug must not strand the batch in flight
-            error = WeirError(f"sending to {self.server} failed unexpectedly: {e!r}")
-            settled = self._acc.failed(step, error, time.monotonic())
-        else:
-            settled = self._acc.completed(step, reply)
-        if settled.stale_topic:
-            self._meta.invalidate(step.topic)
-        await self._deliver(settled.outcomes)
+            reply = core_.unexpected(e, self.server)
+        outcomes = self._core.settle(step, reply)
+        self._wake.set()
+        await self._deliver(outcomes)
 
-    async def _deliver(self, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            _resolve(outcome)
-        self._outstanding -= len(outcomes)
+    async def _deliver(self, outcomes: list[Done]) -> None:
+        for done in outcomes:
+            for future, result in zip(done.handles, done.results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, WeirError):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+        core_.notify_all(outcomes)
+        self._core.outstanding -= core_.count(outcomes)
         async with self._progress:
             self._progress.notify_all()
-
-
-def _resolve(outcome: Outcome) -> None:
-    future, callback = outcome.handle
-    if not future.done():
-        if outcome.error is None:
-            future.set_result(outcome.metadata)
-        else:
-            future.set_exception(outcome.error)
-    pc.notify(callback, outcome.error, outcome.metadata)
 
 
 __all__ = ["AsyncProducer"]

@@ -23,28 +23,17 @@ from weir.v1 import log_service_pb2 as ls
 SEQ_MOD = 1 << 31
 """Sequences wrap from 2**31 - 1 to 0, as in Kafka."""
 
-
-@dataclass(slots=True, eq=False)
-class Pending:
-    """One serialized record waiting to be sent and acknowledged."""
-
-    key: bytes | None
-    """The key bytes, or None."""
-    value: bytes | None
-    """The value bytes, or None for a tombstone."""
-    headers: tuple[tuple[str, bytes], ...]
-    """The headers, in order."""
-    timestamp: int
-    """CreateTime in ms."""
-    size: int
-    """The bytes it counts for."""
-    handle: Any
-    """The shell's future and callback, handed back in its Outcome."""
+Row = tuple[bytes | None, bytes | None, tuple[tuple[str, bytes], ...], int, int]
+"""One serialized record: key, value, headers, timestamp (ms) and the bytes it counts for."""
 
 
 @dataclass(slots=True, eq=False)
 class Batch:
-    """Records for one partition, sent (and retried) as one unit."""
+    """Records for one partition, sent (and retried) as one unit.
+
+    Records are kept column by column (one list per field, not one object per record), so a
+    buffered record costs a few list slots rather than objects the garbage collector walks.
+    """
 
     topic: str
     """The topic name."""
@@ -56,8 +45,18 @@ class Batch:
     """When the first record was added (monotonic seconds)."""
     deadline: float
     """When its records fail if still not acknowledged (monotonic seconds)."""
-    records: list[Pending] = field(default_factory=list)
-    """The records, in produce order."""
+    keys: list[bytes | None] = field(default_factory=list)
+    """The key bytes (or None) of each record, in produce order."""
+    values: list[bytes | None] = field(default_factory=list)
+    """The value bytes (or None for a tombstone) of each record."""
+    timestamps: list[int] = field(default_factory=list)
+    """Each record's CreateTime in ms."""
+    handles: list[Any] = field(default_factory=list)
+    """Each record's future (the shell's), handed back in the Done."""
+    headers: list[tuple[tuple[str, bytes], ...]] | None = None
+    """Each record's headers, or None while no record of the batch has any."""
+    callbacks: list[Any] | None = None
+    """Each record's on_delivery (or None), or None while no record of the batch has one."""
     size: int = 0
     """The sum of the records' sizes."""
     sent: bool = False
@@ -77,16 +76,42 @@ class Batch:
     last_error: WeirError | None = None
     """The last error a send met, reported if the delivery timeout passes."""
 
+    def add(self, record: Row, handle: Any, callback: Any) -> None:
+        """Append one record (key, value, headers, timestamp, size) with its future and callback."""
+        key, value, headers, timestamp, size = record
+        if headers:
+            if self.headers is None:
+                self.headers = [()] * len(self.keys)
+            self.headers.append(headers)
+        elif self.headers is not None:
+            self.headers.append(())
+        if callback is not None:
+            if self.callbacks is None:
+                self.callbacks = [None] * len(self.keys)
+            self.callbacks.append(callback)
+        elif self.callbacks is not None:
+            self.callbacks.append(None)
+        self.keys.append(key)
+        self.values.append(value)
+        self.timestamps.append(timestamp)
+        self.handles.append(handle)
+        self.size += size
 
-class Outcome(NamedTuple):
-    """The fate of one record: metadata when appended, else the error."""
 
-    handle: Any
-    """The shell's future and callback."""
-    metadata: RecordMetadata | None
-    """Where it landed."""
-    error: WeirError | None
-    """Why it was not appended."""
+class Done(NamedTuple):
+    """The fate of every record of a batch: RecordMetadata when appended, else the error."""
+
+    handles: list[Any]
+    """The records' futures, in order."""
+    callbacks: list[Any] | None
+    """The records' on_delivery callbacks (or None when no record has one)."""
+    results: list[Any]
+    """Per record, a RecordMetadata or a WeirError."""
+
+
+def done_with(batch: Batch, results: list[Any]) -> Done:
+    """The Done for a batch and its per-record results."""
+    return Done(batch.handles, batch.callbacks, results)
 
 
 def build_request(
@@ -102,12 +127,14 @@ def build_request(
     for batch in batches:
         wire = request.batches.add(partition=batch.partition, base_sequence=batch.base_sequence)
         add = wire.records.add
-        for r in batch.records:
-            if r.headers:
-                headers = [lp.Header(key=k, value=v) for k, v in r.headers]
-                add(key=r.key, value=r.value, timestamp_ms=r.timestamp, headers=headers)
-            else:
-                add(key=r.key, value=r.value, timestamp_ms=r.timestamp)
+        if batch.headers is None:
+            for k, v, t in zip(batch.keys, batch.values, batch.timestamps, strict=True):
+                add(key=k, value=v, timestamp_ms=t)
+            continue
+        rows = zip(batch.keys, batch.values, batch.timestamps, batch.headers, strict=True)
+        for k, v, t, h in rows:
+            headers = [lp.Header(key=name, value=data) for name, data in h]
+            add(key=k, value=v, timestamp_ms=t, headers=headers)
     return request
 
 
@@ -137,35 +164,47 @@ def record_error(error: lp.RecordError, batch: Batch) -> WeirError:
     return error_class(reason_name(error.reason))(message, metadata=metadata)
 
 
-def settle(batch: Batch, results: Sequence[ls.BatchResult], acks: int) -> tuple[list[Outcome], int]:
+def settle(batch: Batch, results: Sequence[ls.BatchResult], acks: int) -> tuple[Done, int]:
     """Each record's outcome from the batch's results, and how many records were appended."""
+    topic, partition, count = batch.topic, batch.partition, len(batch.keys)
+    stamps: Sequence[int] = batch.timestamps
+    if batch.log_append_time:
+        append_time = next((r.log_append_time_ms for r in results if r.log_append_time_ms), 0)
+        stamps = [append_time] * count
+    if len(results) == 1 and not results[0].errors and len(results[0].offsets) == count:
+        only = results[0]  # the common case: every record appended, in order
+        if list(only.record_indexes) == list(range(count)):
+            return done_with(
+                batch,
+                [
+                    RecordMetadata(topic, partition, o, t)
+                    for o, t in zip(only.offsets, stamps, strict=True)
+                ],
+            ), count
     offsets: dict[int, int] = {}
     errors: dict[int, WeirError] = {}
-    append_time = 0
     for result in results:
         offsets.update(zip(result.record_indexes, result.offsets, strict=False))
         for refusal in result.errors:
             errors[refusal.index] = record_error(refusal, batch)
-        append_time = result.log_append_time_ms or append_time
-    topic, partition = batch.topic, batch.partition
-    outcomes: list[Outcome] = []
+    outcomes: list[Any] = []
     append = outcomes.append
-    for i, r in enumerate(batch.records):
+    for i in range(count):
         offset = offsets.get(i)
         if offset is not None:
-            stamp = append_time if batch.log_append_time else r.timestamp
-            append(Outcome(r.handle, RecordMetadata(topic, partition, offset, stamp), None))
+            append(RecordMetadata(topic, partition, offset, stamps[i]))
         elif i in errors:
-            append(Outcome(r.handle, None, errors[i]))
+            append(errors[i])
         elif acks == lp.ACKS_NONE:
-            append(Outcome(r.handle, RecordMetadata(topic, partition, -1, r.timestamp), None))
+            append(RecordMetadata(topic, partition, -1, batch.timestamps[i]))
         else:
-            missing = WeirError(
-                f"the broker answered the batch for '{topic}' partition {partition} without an "
-                f"offset or an error for record {i}; its fate is unknown"
+            append(
+                WeirError(
+                    f"the broker answered the batch for '{topic}' partition {partition} without "
+                    f"an offset or an error for record {i}; its fate is unknown"
+                )
             )
-            append(Outcome(r.handle, None, missing))
-    return outcomes, len(offsets)
+    return done_with(batch, outcomes), len(offsets)
 
 
 def _refusals(error: WeirError) -> dict[int, tuple[str, str]]:
@@ -177,39 +216,39 @@ def _refusals(error: WeirError) -> dict[int, tuple[str, str]]:
         return {}
 
 
-def refused(batch: Batch, error: WeirError) -> list[Outcome]:
+def refused(batch: Batch, error: WeirError) -> Done:
     """Outcomes for a batch the broker refused as a whole (nothing of it was appended).
 
     Under ``on.invalid=reject`` the error lists the bad records: each gets its own reason,
     and the others an error of the same class saying they were refused with their batch.
     """
     bad = _refusals(error)
+    if not bad:
+        return failed(batch, error)
     base = {**error.metadata, "topic": batch.topic, "partition": str(batch.partition)}
     base.pop("refusals", None)
-    outcomes = []
-    for i, r in enumerate(batch.records):
+    names = ", ".join(str(n) for n in sorted(bad)[:10])
+    outcomes: list[Any] = []
+    for i in range(len(batch.keys)):
         if i in bad:
             reason, message = bad[i]
-            own = error_class(reason)(message, metadata={**base, "index": str(i)})
-            outcomes.append(Outcome(r.handle, None, own))
-        elif bad:
-            names = ", ".join(str(n) for n in sorted(bad)[:10])
-            collateral = type(error)(
-                f"record {i} was not appended: its batch to '{batch.topic}' partition "
-                f"{batch.partition} was refused as a whole because record(s) {names} of it "
-                f"were invalid (on.invalid=reject appends nothing of such a batch): "
-                f"{error.message}",
-                metadata={**base, "index": str(i), "collateral": "true"},
-            )
-            outcomes.append(Outcome(r.handle, None, collateral))
+            outcomes.append(error_class(reason)(message, metadata={**base, "index": str(i)}))
         else:
-            outcomes.append(Outcome(r.handle, None, error))
-    return outcomes
+            outcomes.append(
+                type(error)(
+                    f"record {i} was not appended: its batch to '{batch.topic}' partition "
+                    f"{batch.partition} was refused as a whole because record(s) {names} of it "
+                    f"were invalid (on.invalid=reject appends nothing of such a batch): "
+                    f"{error.message}",
+                    metadata={**base, "index": str(i), "collateral": "true"},
+                )
+            )
+    return done_with(batch, outcomes)
 
 
-def failed(batch: Batch, error: WeirError) -> list[Outcome]:
+def failed(batch: Batch, error: WeirError) -> Done:
     """Every record of the batch fails with ``error``."""
-    return [Outcome(r.handle, None, error) for r in batch.records]
+    return done_with(batch, [error] * len(batch.keys))
 
 
 __all__: list[str] = []

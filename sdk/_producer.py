@@ -1,36 +1,41 @@
-"""Producer: the synchronous producer, a thin shell over the shared accumulator.
+"""Producer: the synchronous producer, a thin shell over the shared ProducerCore.
 
 ``produce()`` serializes and partitions on the caller's thread and returns a
-``concurrent.futures.Future``; one background thread sends batches and resolves the futures.
-Every decision (batching, sequences, retries, timeouts, what a reply means) is made by
-``_produce_state.Accumulator``, the same code AsyncProducer uses.
+``concurrent.futures.Future``; one background thread sends batches (several requests may be
+out at once, one batch per partition) and resolves the futures batch by batch. Every
+decision is made by ``_produce_core.ProducerCore``, the same code AsyncProducer uses.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
 import grpc
 
-from weir.core.errors import PartitionNotFoundError, WeirError
+from weir.core.errors import WeirError
 from weir.core.status import from_rpc_error
 from weir.sdk import _produce_config as pc
-from weir.sdk import _produce_state as st
+from weir.sdk import _produce_core as core_
+from weir.sdk import _produce_steps as st
 from weir.sdk import _topic_meta as tm
-from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, closed_error, explain
+from weir.sdk._channel import closed_error, explain
 from weir.sdk._client import GrpcClient
-from weir.sdk._produce_batches import Outcome
-from weir.sdk._records import MessageField, RecordMetadata, Serializer
+from weir.sdk._produce_batches import Done
+from weir.sdk._produce_future import ProduceFuture, resolve_all
+from weir.sdk._produce_record import RecordArgs
+from weir.sdk._records import RecordMetadata
 from weir.sdk._retry import RetryPolicy
 from weir.v1 import log_service_pb2 as ls
 from weir.v1 import log_service_pb2_grpc as ls_grpc
 from weir.v1 import topic_service_pb2_grpc as ts_grpc
 
 
-class Producer(GrpcClient):
+class Producer(core_.ProducerBase, GrpcClient):
     """Sends records to topics in batches, in the background; thread-safe.
 
     ``produce()`` returns a future of the record's ``RecordMetadata`` (topic, partition,
@@ -39,55 +44,12 @@ class Producer(GrpcClient):
     as a context manager, or call ``close()``, so buffered records are sent before exit.
     """
 
-    def __init__(
-        self,
-        server: str = DEFAULT_SERVER,
-        *,
-        key_serializer: Serializer | None = None,
-        value_serializer: Serializer | None = None,
-        acks: str | int = "all",
-        linger_ms: float = 5,
-        batch_size: int = 1 << 20,
-        max_batch_records: int = 10_000,
-        max_request_bytes: int = 16 << 20,
-        enable_idempotence: bool = True,
-        delivery_timeout_ms: float = 120_000,
-        request_timeout_ms: float = 30_000,
-        buffer_memory: int = 32 << 20,
-        max_block_ms: float = 60_000,
-        metadata_max_age_ms: float = 300_000,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        config = pc.make_config(
-            acks=acks,
-            enable_idempotence=enable_idempotence,
-            linger_ms=linger_ms,
-            batch_size=batch_size,
-            max_batch_records=max_batch_records,
-            max_request_bytes=max_request_bytes,
-            delivery_timeout_ms=delivery_timeout_ms,
-            request_timeout_ms=request_timeout_ms,
-            buffer_memory=buffer_memory,
-            max_block_ms=max_block_ms,
-            metadata_max_age_ms=metadata_max_age_ms,
-            retry=retry,
-        )
-        super().__init__(server, timeout_s=timeout_s, retry=retry)
-        self.config = config
-        """The checked settings."""
-        self.key_serializer = key_serializer
-        """Turns keys into bytes; None sends bytes or str keys as they are."""
-        self.value_serializer = value_serializer
-        """Turns values into bytes; None sends bytes or str values as they are."""
+    def _open(self, server: str, timeout_s: float, retry: RetryPolicy | None) -> None:
+        GrpcClient.__init__(self, server, timeout_s=timeout_s, retry=retry)
         self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._cond = threading.Condition()
-        self._acc = st.Accumulator(config)
-        self._meta = tm.TopicMetadataCache(config.metadata_max_age_s)
-        self._outstanding = 0
-        self._accepting = True
-        self._stopping = False
+        self._replies: deque[tuple[st.Send, Any]] = deque()
         self._thread = threading.Thread(target=self._run, name="weir-producer", daemon=True)
         self._thread.start()
 
@@ -110,34 +72,23 @@ class Producer(GrpcClient):
         arguments, a failing serializer, a closed producer or a full buffer (after
         ``max_block_ms``) raise here; everything the broker decides comes through the future.
         """
-        self._check_open()
-        args = pc.record_args(topic, headers, partition, timestamp)
-        value_bytes = pc.run_serializer(self.value_serializer, value, args, MessageField.VALUE)
-        key_bytes = pc.run_serializer(self.key_serializer, key, args, MessageField.KEY)
-        future: Future[RecordMetadata] = Future()
-        future.set_running_or_notify_cancel()  # a queued record cannot be taken back
-        record = pc.make_pending(args, key_bytes, value_bytes, self.config, (future, on_delivery))
-        meta = self._topic_meta(args.topic, args.partition)
+        core = self._core
+        core.check_open(self)
+        args, row = core.record(
+            topic, value, key, headers=headers, partition=partition, timestamp=timestamp
+        )
+        future = ProduceFuture()
+        meta = core.cached_meta(args.topic, args.partition) or self._topic_meta(args)
         if isinstance(meta, WeirError):
-            _resolve(Outcome(record.handle, None, meta))
+            resolve_all([future], [meta])
+            pc.notify(on_delivery, meta, None)
             return future
-        deadline = time.monotonic() + self.config.max_block_s
         with self._cond:
-            acc = self._acc
-            while (
-                acc.buffered_bytes and acc.buffered_bytes + record.size > self.config.buffer_memory
-            ):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise pc.buffer_full(self.config, acc.buffered_bytes, record.size)
-                self._cond.wait(remaining)
-            self._check_open()
-            chosen = args.partition
-            if chosen is None:
-                chosen = acc.partition_for(args.topic, meta.partition_count, record.key)
-            if acc.append(args.topic, chosen, record, meta.log_append_time, time.monotonic()):
+            if not core.has_room(row[4]):
+                self._wait_for_room(row[4])
+            core.check_open(self)
+            if core.add(args, row, meta, future, on_delivery):
                 self._cond.notify_all()
-            self._outstanding += 1
         return future
 
     def flush(self, timeout: float | None = None) -> int:
@@ -146,150 +97,121 @@ class Producer(GrpcClient):
         With a ``timeout`` (seconds) it may return early: the result counts the records whose
         futures are still unresolved (0 when all are done).
         """
+        core = self._core
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            self._acc.flushing += 1
+            core.acc.flushing += 1
             self._cond.notify_all()
             try:
-                while self._outstanding:
+                while core.outstanding:
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         break
                     self._cond.wait(remaining)
-                return self._outstanding
+                return core.outstanding
             finally:
-                self._acc.flushing -= 1
+                core.acc.flushing -= 1
 
     def close(self, timeout: float | None = None) -> None:
         """Flush, stop the background thread and close the channel; produce() then raises.
 
         Records still unresolved when ``timeout`` passes fail with FailedPreconditionError.
         """
+        core = self._core
         with self._cond:
-            if not self._accepting:
+            if not core.accepting:
                 return
-            self._accepting = False
+            core.accepting = False
         left = self.flush(timeout)
         with self._cond:
             if left:
-                self._acc.fatal = closed_error(self)
-            self._stopping = True
+                core.acc.fatal = closed_error(self)
+            core.stopping = True
             self._cond.notify_all()
         self._thread.join()
         super().close()
 
-    def __len__(self) -> int:
-        """How many produced records are not yet resolved."""
-        return self._outstanding
+    def _wait_for_room(self, size: int) -> None:  # with self._cond held
+        deadline = time.monotonic() + self.config.max_block_s
+        while not self._core.has_room(size):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._core.buffer_full(size)
+            self._cond.wait(remaining)
 
-    def _check_open(self) -> None:
-        if not self._accepting:
-            raise closed_error(self)
-        if self._acc.fatal is not None:
-            raise self._acc.fatal
-
-    # ----- topic metadata (caller's thread) ----------------------------------------------
-
-    def _topic_meta(self, topic: str, partition: int | None) -> tm.TopicMeta | WeirError:
-        cached = self._meta.get(topic)
-        fresh = not self._meta.needs_fetch(topic, time.monotonic())
-        if (
-            cached is not None
-            and fresh
-            and (partition is None or partition < cached.partition_count)
-        ):
-            return cached
-        meta = tm.resolve(self._meta, topic, self._fetch_meta(topic))
-        if isinstance(meta, WeirError):
-            return tm.unusable(meta, topic)
-        if partition is not None and partition >= meta.partition_count:
-            return PartitionNotFoundError(
-                f"topic '{topic}' has {meta.partition_count} partition(s), so partition "
-                f"{partition} does not exist; use 0 to {meta.partition_count - 1}",
-                metadata={"topic": topic, "partition": str(partition)},
-            )
-        return meta
-
-    def _fetch_meta(self, topic: str) -> tm.TopicMeta | WeirError:
-        budget = min(self.config.max_block_s, self.config.delivery_timeout_s)
-        deadline = time.monotonic() + budget
-        attempt = 1
+    def _topic_meta(self, args: RecordArgs) -> tm.TopicMeta | WeirError:
+        fetch = self._core.meta_fetch(args.topic, self.timeout_s)
         while True:
-            wait = min(self.timeout_s, max(deadline - time.monotonic(), 0.05))
             try:
-                reply = self._topics.GetTopic(tm.get_topic_request(topic), timeout=wait)
-                return tm.meta_from_reply(reply, time.monotonic())
+                reply = self._topics.GetTopic(fetch.request, timeout=fetch.wait_s(time.monotonic()))
             except grpc.RpcError as e:
-                error = explain(from_rpc_error(e), self.server)
-            pause = tm.fetch_pause(error, attempt, time.monotonic(), deadline, self.config.retry)
-            if pause is None:
-                return error
-            time.sleep(pause)
-            attempt += 1
+                pause = fetch.failed(explain(from_rpc_error(e), self.server), time.monotonic())
+                if pause is None:
+                    reply = fetch.error
+                else:
+                    time.sleep(pause)
+                    continue
+            return self._core.fetched_meta(args.topic, args.partition, reply)
 
     # ----- the background thread ---------------------------------------------------------
 
     def _run(self) -> None:
+        core, cond, replies = self._core, self._cond, self._replies
         while True:
-            with self._cond:
+            with cond:
                 while True:
-                    step = self._acc.step(time.monotonic())
+                    if replies:
+                        step: Any = replies.popleft()
+                        break
+                    step = core.acc.step(time.monotonic())
                     if not isinstance(step, st.Wait):
                         break
-                    if self._stopping and self._acc.is_idle():
+                    if core.stopping and core.acc.is_idle():
                         return
-                    self._cond.wait(step.timeout_s)
+                    cond.wait(step.timeout_s)
             if isinstance(step, st.Deliver):
                 self._deliver(step.outcomes)
             elif isinstance(step, st.InitProducer):
                 self._init_producer(step)
+            elif isinstance(step, st.Send):
+                call = self._log.Produce.future(step.request, timeout=step.timeout_s)
+                call.add_done_callback(functools.partial(self._replied, step))
             else:
-                self._send(step)
+                self._settle(*step)
+
+    def _replied(self, send: st.Send, call: Any) -> None:  # on a grpc thread
+        with self._cond:
+            self._replies.append((send, call))
+            self._cond.notify_all()
+
+    def _settle(self, send: st.Send, call: Any) -> None:
+        reply: ls.ProduceResponse | WeirError
+        try:
+            reply = call.result()
+        except grpc.RpcError as e:
+            reply = explain(from_rpc_error(e), self.server)
+        except Exception as e:  # a bug must not strand the batch in flight
+            reply = core_.unexpected(e, self.server)
+        with self._cond:
+            outcomes = self._core.settle(send, reply)
+        self._deliver(outcomes)
 
     def _init_producer(self, step: st.InitProducer) -> None:
+        reply: ls.InitProducerResponse | WeirError
         try:
             reply = self._log.InitProducer(ls.InitProducerRequest(), timeout=step.timeout_s)
         except grpc.RpcError as e:
-            error = explain(from_rpc_error(e), self.server)
-            with self._cond:
-                self._acc.producer_failed(error, time.monotonic())
-            return
+            reply = explain(from_rpc_error(e), self.server)
         with self._cond:
-            self._acc.producer_ready(reply.producer_id, reply.producer_epoch)
+            self._core.init_replied(reply)
 
-    def _send(self, step: st.Send) -> None:
-        try:
-            reply = self._log.Produce(step.request, timeout=step.timeout_s)
-        except grpc.RpcError as e:
-            error = explain(from_rpc_error(e), self.server)
-            with self._cond:
-                settled = self._acc.failed(step, error, time.monotonic())
-        except Exception as e:  # a bug must not strand the batch in flight
-            error = WeirError(f"sending to {self.server} failed unexpectedly: {e!r}")
-            with self._cond:
-                settled = self._acc.failed(step, error, time.monotonic())
-        else:
-            with self._cond:
-                settled = self._acc.completed(step, reply)
-        if settled.stale_topic:
-            self._meta.invalidate(step.topic)
-        self._deliver(settled.outcomes)
-
-    def _deliver(self, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            _resolve(outcome)
+    def _deliver(self, outcomes: list[Done]) -> None:
+        for done in outcomes:
+            resolve_all(done.handles, done.results)
+        core_.notify_all(outcomes)
         with self._cond:
-            self._outstanding -= len(outcomes)
+            self._core.outstanding -= core_.count(outcomes)
             self._cond.notify_all()
-
-
-def _resolve(outcome: Outcome) -> None:
-    future, callback = outcome.handle
-    if outcome.error is None:
-        future.set_result(outcome.metadata)
-    else:
-        future.set_exception(outcome.error)
-    pc.notify(callback, outcome.error, outcome.metadata)
 
 
 __all__ = ["Producer"]

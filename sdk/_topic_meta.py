@@ -113,6 +113,39 @@ def resolve(
     return old
 
 
+class MetaFetch:
+    """One topic's GetTopic attempts: the request, each call's deadline, and the pauses."""
+
+    __slots__ = ("attempt", "deadline", "error", "policy", "request", "timeout_s")
+
+    def __init__(
+        self, topic: str, now: float, budget_s: float, timeout_s: float, policy: RetryPolicy
+    ) -> None:
+        self.request = get_topic_request(topic)
+        """The GetTopic request to send."""
+        self.deadline = now + budget_s
+        """When to give up (monotonic seconds)."""
+        self.timeout_s = timeout_s
+        """The client's deadline per call."""
+        self.policy = policy
+        """The backoff between attempts."""
+        self.attempt = 1
+        """The attempt about to be made."""
+        self.error: WeirError | None = None
+        """The last failure."""
+
+    def wait_s(self, now: float) -> float:
+        """The deadline of the next call."""
+        return min(self.timeout_s, max(self.deadline - now, 0.05))
+
+    def failed(self, error: WeirError, now: float) -> float | None:
+        """The pause before the next attempt, or None to give up (``error`` is kept)."""
+        self.error = error
+        pause = fetch_pause(error, self.attempt, now, self.deadline, self.policy)
+        self.attempt += 1
+        return pause
+
+
 def unusable(error: WeirError, topic: str) -> WeirError:
     """The error a record gets when its topic's metadata could not be had."""
     return type(error)(

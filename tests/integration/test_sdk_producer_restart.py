@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,32 @@ RECORDS = 6000
 
 
 class CountingLog:
-    """Wraps the producer's LogService stub to count failed calls and duplicate answers."""
+    """Wraps the producer's LogService stub to count failed calls and duplicate answers.
+
+    The producer calls ``Produce.future(...)`` (several requests may be out at once); here
+    each call runs the wrapped, blocking ``produce`` on a small thread pool.
+    """
 
     def __init__(self, stub: Any) -> None:
         self.stub = stub
         self.failed = 0
         self.duplicates = 0
+        self.pool = ThreadPoolExecutor(4, thread_name_prefix="counting-log")
 
-    def Produce(self, request: Any, timeout: float) -> Any:
+    @property
+    def Produce(self) -> Any:
+        log = self
+
+        class Method:
+            def __call__(self, request: Any, timeout: float) -> Any:
+                return log.produce(request, timeout)
+
+            def future(self, request: Any, timeout: float) -> Future[Any]:
+                return log.pool.submit(log.produce, request, timeout)
+
+        return Method()
+
+    def produce(self, request: Any, timeout: float) -> Any:
         try:
             reply = self.stub.Produce(request, timeout=timeout)
         except Exception:
@@ -143,8 +161,8 @@ def test_a_batch_appended_just_before_a_restart_is_answered_as_a_duplicate(
     class LoseReplyAcrossRestart(CountingLog):
         lost = False
 
-        def Produce(self, request: Any, timeout: float) -> Any:
-            reply = super().Produce(request, timeout)
+        def produce(self, request: Any, timeout: float) -> Any:
+            reply = super().produce(request, timeout)
             if not self.lost:  # appended and fsynced, then the server goes away
                 self.lost = True
                 servers[-1].stop()

@@ -16,8 +16,9 @@ from weir.core.errors import (
 )
 from weir.core.partitioner import partition_for_key
 from weir.sdk import _produce_config as pc
+from weir.sdk import _produce_record as pr
 from weir.sdk import _produce_state as st
-from weir.sdk._produce_batches import Pending
+from weir.sdk._produce_batches import Done, Row
 from weir.v1 import log_pb2 as lp
 from weir.v1 import log_service_pb2 as ls
 
@@ -41,9 +42,9 @@ def config(**overrides: object) -> pc.ProducerConfig:
     return pc.make_config(**settings)  # type: ignore[arg-type]
 
 
-def rec(name: str, key: bytes | None = None) -> Pending:
+def rec(name: str, key: bytes | None = None) -> Row:
     value = name.encode()
-    return Pending(key, value, (), 1000, pc.record_size(key, value, ()), name)
+    return (key, value, (), 1000, pr.record_size(key, value, ()))
 
 
 def ready_acc(**overrides: object) -> st.Accumulator:
@@ -56,7 +57,7 @@ def ready_acc(**overrides: object) -> st.Accumulator:
 
 def add(acc: st.Accumulator, names: list[str], partition: int = 0, now: float = 0.0) -> None:
     for n in names:
-        acc.append("t", partition, rec(n), False, now)
+        acc.append("t", partition, rec(n), n, None, log_append_time=False, now=now)
 
 
 def send(acc: st.Accumulator, now: float = 1.0) -> st.Send:
@@ -78,8 +79,17 @@ def appended(
     return result
 
 
-def by_handle(outcomes: list[object]) -> dict[str, object]:
-    return {o.handle: (o.metadata or o.error) for o in outcomes}  # type: ignore[attr-defined]
+def flat(outcomes: list[Done]) -> list[tuple[str, object]]:
+    """(handle, RecordMetadata or error) per record, batch by batch."""
+    return [pair for d in outcomes for pair in zip(d.handles, d.results, strict=True)]
+
+
+def by_handle(outcomes: list[Done]) -> dict[str, object]:
+    return dict(flat(outcomes))
+
+
+def results(outcomes: list[Done]) -> list[object]:
+    return [r for _, r in flat(outcomes)]
 
 
 def test_a_keyed_record_goes_where_kafka_puts_it_and_keyless_ones_stick() -> None:
@@ -95,7 +105,7 @@ def test_the_sticky_partition_moves_on_once_its_batch_is_sent() -> None:
     for i in range(30):
         p = acc.partition_for("t", 8, None)
         seen.add(p)
-        acc.append("t", p, rec(str(i)), False, float(i))
+        acc.append("t", p, rec(str(i)), str(i), None, log_append_time=False, now=float(i))
         step = acc.step(float(i) + 1)
         assert isinstance(step, st.Send)
         acc.completed(step, reply(appended(0, p, [(0, i)])))
@@ -178,7 +188,7 @@ def test_a_duplicate_answer_gives_the_original_offsets() -> None:
     acc.failed(step, UnavailableError("reply lost"), 1.0)
     retry = send(acc, now=5.0)
     settled = acc.completed(retry, reply(appended(0, 0, [(0, 40), (1, 41)], duplicate=True)))
-    assert [o.metadata.offset for o in settled.outcomes] == [40, 41]  # type: ignore[union-attr]
+    assert [r.offset for r in results(settled.outcomes)] == [40, 41]  # type: ignore[attr-defined]
 
 
 def test_only_one_batch_per_partition_is_in_flight() -> None:
@@ -199,7 +209,7 @@ def test_records_time_out_with_the_last_error_and_a_new_producer_id_follows() ->
     acc.failed(step, UnavailableError("cannot reach the Weir server at x:1"), 0.2)
     expired = acc.step(1.5)
     assert isinstance(expired, st.Deliver)
-    error = expired.outcomes[0].error
+    error = results(expired.outcomes)[0]
     assert isinstance(error, UnavailableError)
     assert "delivery_timeout_ms=1000" in str(error)
     assert "x:1" in str(error)
@@ -255,10 +265,10 @@ def test_fenced_ends_the_producer_and_fails_everything() -> None:
     add(acc, ["a", "b"])
     step = send(acc)
     settled = acc.failed(step, ProducerFencedError("epoch 0 fenced by 1"), 1.0)
-    assert isinstance(settled.outcomes[0].error, ProducerFencedError)
+    assert isinstance(results(settled.outcomes)[0], ProducerFencedError)
     rest = acc.step(1.0)
     assert isinstance(rest, st.Deliver)
-    assert [o.handle for o in rest.outcomes] == ["b"]
+    assert [h for h, _ in flat(rest.outcomes)] == ["b"]
     assert isinstance(acc.fatal, ProducerFencedError)
     assert acc.is_idle()
 
@@ -268,7 +278,7 @@ def test_out_of_order_fails_the_batch_and_asks_for_a_new_id() -> None:
     add(acc, ["a"])
     step = send(acc)
     got = acc.failed(step, OutOfOrderSequenceError("expected 5"), 1.0).outcomes
-    assert isinstance(got[0].error, OutOfOrderSequenceError)
+    assert isinstance(results(got)[0], OutOfOrderSequenceError)
     add(acc, ["b"], now=1.0)
     assert isinstance(acc.step(2.0), st.InitProducer)
 
@@ -278,7 +288,7 @@ def test_a_missing_topic_fails_its_records_and_marks_metadata_stale() -> None:
     add(acc, ["a", "b"])
     settled = acc.failed(send(acc), TopicNotFoundError("topic 't' does not exist"), 1.0)
     assert settled.stale_topic
-    assert sorted(o.handle for o in settled.outcomes) == ["a", "b"]
+    assert sorted(h for h, _ in flat(settled.outcomes)) == ["a", "b"]
     assert acc.is_idle()
 
 
@@ -289,7 +299,7 @@ def test_without_idempotence_no_producer_id_and_acks_none_gives_offset_minus_one
     assert step.request.producer_id == 0
     assert step.request.acks == lp.ACKS_NONE
     settled = acc.completed(step, reply())
-    assert settled.outcomes[0].metadata.offset == -1  # type: ignore[union-attr]
+    assert results(settled.outcomes)[0].offset == -1  # type: ignore[attr-defined]
 
 
 def test_a_request_stays_under_the_byte_limit() -> None:
@@ -321,7 +331,7 @@ def test_bad_settings_and_values_say_what_to_do() -> None:
     with pytest.raises(Exception, match="linger_ms must be at least 0"):
         config(linger_ms=-1)
     with pytest.raises(Exception, match="value_serializer"):
-        pc.plain_bytes({"id": 1}, pc.MessageField.VALUE, "t")
+        pr.plain_bytes({"id": 1}, pr.MessageField.VALUE, "t")
     with pytest.raises(Exception, match="headers must be"):
-        pc.header_pairs([("k", 3)])
-    assert pc.header_pairs({"a": "b", "c": None}) == (("a", b"b"), ("c", b""))
+        pr.header_pairs([("k", 3)])
+    assert pr.header_pairs({"a": "b", "c": None}) == (("a", b"b"), ("c", b""))
