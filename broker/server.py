@@ -18,6 +18,7 @@ from grpc_health.v1 import _async as health_aio  # the aio servicer health.py re
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from weir.broker import console
 from weir.broker.fetch import FetchService
 from weir.broker.gate import RecordGate
 from weir.broker.group_servicer import GroupServicer
@@ -156,7 +157,15 @@ async def create_server(config: ServerConfig) -> WeirServer:
     )
     try:
         port = server.add_insecure_port(config.grpc_address)
-        http = await start_http_server(registry, config.http_address)
+        ui = console.make_console(
+            topics=topics,
+            log_store=log_store,
+            registry=registry,
+            groups=groups,
+            allow_writes=config.console_allow_writes,
+            lag_sample_ms=config.console_lag_sample_ms,
+        )
+        http = await start_http_server(registry, config.http_address, mounts=(console.mount(ui),))
     except (RuntimeError, UnavailableError) as e:
         registry.close()
         await log_store.close()

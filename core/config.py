@@ -33,6 +33,10 @@ class ServerConfig:
     """How often retention, compaction and age-based segment rolls run."""
     shutdown_grace_ms: int = 5000
     """How long in-flight RPCs get to finish on shutdown."""
+    console_allow_writes: bool = False
+    """Let the web console (/ui) apply offset resets; off, it only previews them."""
+    console_lag_sample_ms: int = 5000
+    """How often the web console samples consumer-group lag for its charts."""
 
 
 def load_config(
@@ -61,6 +65,7 @@ def load_config(
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def _check_keys(values: Mapping[str, Any], where: str) -> None:
@@ -73,6 +78,10 @@ def _check_keys(values: Mapping[str, Any], where: str) -> None:
 
 def _coerce(name: str, value: Any) -> Any:
     kind = type(getattr(ServerConfig(), name))
+    if kind is bool and isinstance(value, str):  # bool("false") would be True
+        if value.strip().lower() in _BOOLS:
+            return _BOOLS[value.strip().lower()]
+        raise InvalidArgumentError(f"config key {name}: {value!r} is not true or false")
     try:
         return Path(value) if issubclass(kind, Path) else kind(value)
     except (TypeError, ValueError):
