@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from weir.broker.log.api import LogStore, Offset, PartitionOffsets, Record
+from weir.broker.metrics import BrokerMetrics
 from weir.broker.topics import TopicManager
 from weir.core.errors import WeirError
 
 DEFAULT_PARTITION_MAX_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 50 << 20
 MAX_WAIT_MS = 30_000
+RECORD_OVERHEAD = 32
+"""Bytes a fetched record is counted for besides its key and value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +55,30 @@ class FetchedPartition:
 
 def _size(records: Sequence[Record]) -> int:
     keys = sum(len(r.key) for r in records if r.key)
-    return keys + sum(len(r.value) for r in records if r.value) + 32 * len(records)
+    return keys + sum(len(r.value) for r in records if r.value) + RECORD_OVERHEAD * len(records)
+
+
+def _per_topic(results: Sequence[FetchedPartition]) -> dict[str, tuple[int, int]]:
+    """(records, key and value bytes) per topic that exists; unknown topics are left out."""
+    totals: dict[str, tuple[int, int]] = {}
+    for r in results:
+        if r.offsets is None:  # the topic or partition does not exist: no label for it
+            continue
+        records, size = totals.get(r.spec.topic, (0, 0))
+        n = len(r.records)
+        totals[r.spec.topic] = (records + n, size + r.size - RECORD_OVERHEAD * n)
+    return totals
 
 
 class FetchService:
     """Reads records for consumers."""
 
-    def __init__(self, topics: TopicManager, log: LogStore) -> None:
+    def __init__(
+        self, topics: TopicManager, log: LogStore, metrics: BrokerMetrics | None = None
+    ) -> None:
         self.topics = topics
         self.log = log
+        self.metrics = metrics
 
     async def fetch(
         self,
@@ -93,6 +111,8 @@ class FetchService:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             results = await self._read_all(specs, max_bytes)
+        if self.metrics is not None:
+            self.metrics.fetched(_per_topic(results))
         return results
 
     async def _read_all(self, specs: Sequence[FetchSpec], max_bytes: int) -> list[FetchedPartition]:

@@ -16,7 +16,13 @@ from weir.broker.gate import InboundRecord
 from weir.broker.log.api import Acks
 from weir.broker.produce import BatchOutcome, ProduceBatch, ProduceService
 from weir.core.errors import InternalError, InvalidArgumentError, WeirError
-from weir.core.rpc import rpc
+from weir.core.rpc import (
+    REQUEST_ID,
+    RpcObserver,
+    finished,
+    new_request_id,
+    rpc,
+)
 from weir.v1 import errors_pb2
 from weir.v1 import log_pb2 as lp
 from weir.v1 import log_service_pb2 as ls
@@ -84,6 +90,9 @@ def _result(outcome: BatchOutcome) -> ls.BatchResult:
 class LogServicer(ls_grpc.LogServiceServicer):
     """LogService over ProduceService and FetchService."""
 
+    rpc_observer: RpcObserver | None = None
+    """Times calls (set by the server; ProduceStream reports each request of the stream)."""
+
     def __init__(self, produce: ProduceService, fetch: FetchService) -> None:
         self.produce_service = produce
         self.fetch_service = fetch
@@ -116,17 +125,23 @@ class LogServicer(ls_grpc.LogServiceServicer):
     async def ProduceStream(
         self, requests: AsyncIterator[ls.ProduceStreamRequest], context: Ctx
     ) -> AsyncIterator[ls.ProduceStreamResponse]:
+        REQUEST_ID.set(new_request_id())  # this call's own task: no reset needed
         async for item in requests:
+            start = time.perf_counter()
             try:
                 response = await self._produce(item.request)
-                yield ls.ProduceStreamResponse(request_id=item.request_id, response=response)
+                reply = ls.ProduceStreamResponse(request_id=item.request_id, response=response)
+                code = "OK"
             except Exception as e:  # one bad request must not end the stream
                 error = e if isinstance(e, WeirError) else _internal(e, "ProduceStream")
-                yield ls.ProduceStreamResponse(
+                code = error.grpc_code.name
+                reply = ls.ProduceStreamResponse(
                     request_id=item.request_id,
                     error_reason=reason_number(error),  # type: ignore[arg-type]
                     error_message=error.message,
                 )
+            finished(self.rpc_observer, "ProduceStream", code, start, context)
+            yield reply
 
     @rpc
     async def Fetch(self, request: ls.FetchRequest, context: Ctx) -> Any:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from weir.broker.gate import InboundRecord, RecordGate, Refusal, Refused
 from weir.broker.log.api import Acks, LogStore, NewRecord, ProducerState, TopicPartition
+from weir.broker.metrics import BrokerMetrics
 from weir.broker.topics import DLQ_SUFFIX, Topic, TopicManager
 from weir.core.errors import InvalidArgumentError, InvalidRequestSizeError, WeirError
 from weir.core.partitioner import partition_for_key
@@ -60,6 +61,11 @@ class BatchOutcome:
     """The broker's append time."""
 
 
+_Plan = tuple[BatchOutcome, list[NewRecord], list[InboundRecord], int]
+"""One partition's share of a batch: outcome, records to append, refused records, sequence."""
+_ACKS_LABEL = {Acks.NONE: "none", Acks.LEADER: "leader", Acks.ALL: "all"}
+
+
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -76,8 +82,10 @@ class ProduceService:
         now_ms: Callable[[], int] = _wall_ms,
         max_records: int = MAX_RECORDS_PER_REQUEST,
         max_bytes: int = MAX_REQUEST_BYTES,
+        metrics: BrokerMetrics | None = None,
     ) -> None:
         self.topics = topics
+        self.metrics = metrics
         self.log = log
         self.gate = gate
         self.now_ms = now_ms
@@ -95,9 +103,10 @@ class ProduceService:
     ) -> list[BatchOutcome]:
         """Append every batch, or raise (reject policy) with every refusal named."""
         topic = self.topics.get(topic_name)
-        self._check_size(topic, batches)
+        size = self._check_size(topic, batches)
+        metrics = self.metrics
         now = self.now_ms()
-        plans: list[tuple[BatchOutcome, list[NewRecord], list[InboundRecord], int]] = []
+        plans: list[_Plan] = []
         all_refusals: list[tuple[int, Refusal]] = []
         for b, batch in enumerate(batches):
             if producer_id and batch.partition is None:
@@ -105,36 +114,17 @@ class ProduceService:
                     f"batch {b}: an idempotent producer must name the partition of each batch",
                     metadata={"batch": str(b)},
                 )
-            groups: dict[int, BatchOutcome] = {}
-            records: dict[int, list[NewRecord]] = {}
-            bad: dict[int, list[InboundRecord]] = {}
-            if batch.partition is not None:
-                topic.partition(batch.partition)  # raises PartitionNotFoundError
-                targets: Iterable[int] = itertools.repeat(batch.partition)
-            else:
-                sticky = next(self._sticky) % topic.partition_count
-                targets = (self._partition(topic, r, sticky) for r in batch.records)
-            check = self.gate.check
-            for i, (record, p) in enumerate(zip(batch.records, targets, strict=False)):
-                outcome = groups.get(p)
-                if outcome is None:
-                    outcome = groups[p] = BatchOutcome(b, p)
-                    records[p] = []
-                try:
-                    records[p].append(check(topic, i, record, now))
-                except Refused as refused:
-                    outcome.refusals.append(refused.refusal)
-                    bad.setdefault(p, []).append(record)
-                    all_refusals.append((b, refused.refusal))
-                else:
-                    outcome.record_indexes.append(i)
-            for p, outcome in groups.items():
-                seq = batch.base_sequence if producer_id else 0
-                plans.append((outcome, records.get(p, []), bad.get(p, []), seq))
+            seq = batch.base_sequence if producer_id else 0
+            plans += self._gate(topic, b, batch, now, seq=seq, all_refusals=all_refusals)
         policy = topic.config.on_invalid
+        if all_refusals and metrics is not None:
+            metrics.refused(topic.name, ((r.subject, r.error.reason) for _, r in all_refusals))
         if all_refusals and policy == "reject":
+            if metrics is not None:
+                metrics.produced(topic.name, 0, 0)
             raise _rejected(topic, all_refusals)
         results = []
+        appended = 0
         for outcome, new_records, bad_records, seq in plans:
             if bad_records and policy == "dead_letter":
                 await self._dead_letter(topic, outcome, bad_records, now)
@@ -144,15 +134,76 @@ class ProduceService:
                     if producer_id
                     else ProducerState()
                 )
-                tp = topic.partition(outcome.partition)
-                appended = await self.log.append(tp, new_records, acks, producer)
-                outcome.offsets = list(range(appended.base_offset, appended.last_offset + 1))
-                outcome.duplicate = appended.duplicate
-                outcome.log_append_time_ms = appended.log_append_time_ms
+                appended += await self._append(topic, outcome, new_records, acks, producer)
             results.append(outcome)
+        if metrics is not None:
+            if all_refusals:  # refused records' bytes were not appended
+                size -= sum(len(r.key or b"") + len(r.value or b"") for p in plans for r in p[2])
+            metrics.produced(topic.name, appended, size)
         return results
 
-    def _check_size(self, topic: Topic, batches: Sequence[ProduceBatch]) -> None:
+    def _gate(
+        self,
+        topic: Topic,
+        b: int,
+        batch: ProduceBatch,
+        now: int,
+        *,
+        seq: int,
+        all_refusals: list[tuple[int, Refusal]],
+    ) -> list[_Plan]:
+        """Check one batch's records and group them by partition."""
+        groups: dict[int, BatchOutcome] = {}
+        records: dict[int, list[NewRecord]] = {}
+        bad: dict[int, list[InboundRecord]] = {}
+        if batch.partition is not None:
+            topic.partition(batch.partition)  # raises PartitionNotFoundError
+            targets: Iterable[int] = itertools.repeat(batch.partition)
+        else:
+            sticky = next(self._sticky) % topic.partition_count
+            targets = (self._partition(topic, r, sticky) for r in batch.records)
+        check = self.gate.check
+        started = time.perf_counter()
+        refused_before = len(all_refusals)
+        for i, (record, p) in enumerate(zip(batch.records, targets, strict=False)):
+            outcome = groups.get(p)
+            if outcome is None:
+                outcome = groups[p] = BatchOutcome(b, p)
+                records[p] = []
+            try:
+                records[p].append(check(topic, i, record, now))
+            except Refused as refused:
+                outcome.refusals.append(refused.refusal)
+                bad.setdefault(p, []).append(record)
+                all_refusals.append((b, refused.refusal))
+            else:
+                outcome.record_indexes.append(i)
+        if self.metrics is not None:  # once per batch, with counts
+            accepted = len(batch.records) - (len(all_refusals) - refused_before)
+            self.metrics.validated(topic.name, accepted, time.perf_counter() - started)
+        return [(o, records.get(p, []), bad.get(p, []), seq) for p, o in groups.items()]
+
+    async def _append(
+        self,
+        topic: Topic,
+        outcome: BatchOutcome,
+        new_records: list[NewRecord],
+        acks: Acks,
+        producer: ProducerState,
+    ) -> int:
+        """Append one partition's records; return how many were new (not a duplicate)."""
+        tp = topic.partition(outcome.partition)
+        started = time.perf_counter()
+        appended = await self.log.append(tp, new_records, acks, producer)
+        if self.metrics is not None:
+            self.metrics.appended(_ACKS_LABEL[acks], time.perf_counter() - started)
+        outcome.offsets = list(range(appended.base_offset, appended.last_offset + 1))
+        outcome.duplicate = appended.duplicate
+        outcome.log_append_time_ms = appended.log_append_time_ms
+        return 0 if appended.duplicate else len(new_records)
+
+    def _check_size(self, topic: Topic, batches: Sequence[ProduceBatch]) -> int:
+        """The request's key and value bytes, or raise when it is empty or too big."""
         count = sum(len(b.records) for b in batches)
         if count == 0:
             raise InvalidRequestSizeError(
@@ -171,6 +222,7 @@ class ProduceService:
                 "split it into smaller requests",
                 metadata={"limit": "max_request_bytes"},
             )
+        return size
 
     def _partition(self, topic: Topic, record: InboundRecord, sticky: int) -> int:
         if record.key is not None:
@@ -195,6 +247,8 @@ class ProduceService:
         ]
         await self.log.append(TopicPartition(dlq.name, dlq.partition(0).partition), letters)
         outcome.dead_lettered = True
+        if self.metrics is not None:
+            self.metrics.dead_lettered(topic.name, len(letters))
 
 
 def _why(topic: Topic, partition: int, refusal: Refusal) -> tuple[tuple[str, bytes], ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 
 import grpc
@@ -25,12 +26,14 @@ from weir.broker.group_servicer import GroupServicer
 from weir.broker.groups.service import GroupManager
 from weir.broker.log.engine import EmbeddedLogStore
 from weir.broker.log_servicer import LogServicer
+from weir.broker.metrics_server import observability
 from weir.broker.produce import MAX_REQUEST_BYTES, ProduceService
 from weir.broker.schemas_topic import TopicRegistryStore
 from weir.broker.topic_servicer import TopicServicer
 from weir.broker.topics import SCHEMAS_TOPIC, TopicManager
 from weir.core.config import ServerConfig
 from weir.core.errors import UnavailableError
+from weir.core.rpc import attach_observer
 from weir.registry.rest.server import HttpServer, start_http_server
 from weir.registry.service import SchemaRegistry
 from weir.registry.servicer import RegistryServicer
@@ -112,7 +115,9 @@ async def _cleanup_loop(store: EmbeddedLogStore, interval_s: float) -> None:
 async def create_server(config: ServerConfig) -> WeirServer:
     """Build, bind and start the server."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
     log_store = EmbeddedLogStore(config.data_dir / "log")
+    recovery_s = time.perf_counter() - started
     topics = TopicManager(config.data_dir, log_store)
     await topics.open()
     schemas = log_store.partition(topics.get(SCHEMAS_TOPIC).partition(0))
@@ -130,7 +135,8 @@ async def create_server(config: ServerConfig) -> WeirServer:
             ("grpc.http2.max_ping_strikes", 0),
         ]
     )
-    produce = ProduceService(topics, log_store, RecordGate(registry))
+    obs = observability(config.slow_request_ms, log_store, registry, groups, recovery_s)
+    produce = ProduceService(topics, log_store, RecordGate(registry), metrics=obs.metrics)
     servicers = (
         (
             registry_service_pb2_grpc.add_RegistryServiceServicer_to_server,
@@ -142,12 +148,13 @@ async def create_server(config: ServerConfig) -> WeirServer:
         ),
         (
             log_service_pb2_grpc.add_LogServiceServicer_to_server,
-            LogServicer(produce, FetchService(topics, log_store)),
+            LogServicer(produce, FetchService(topics, log_store, obs.metrics)),
         ),
         (group_service_pb2_grpc.add_GroupServiceServicer_to_server, GroupServicer(groups)),
     )
     for add, servicer in servicers:
         add(servicer, server)  # type: ignore[no-untyped-call]
+        attach_observer(servicer, obs.metrics)
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -165,7 +172,8 @@ async def create_server(config: ServerConfig) -> WeirServer:
             allow_writes=config.console_allow_writes,
             lag_sample_ms=config.console_lag_sample_ms,
         )
-        http = await start_http_server(registry, config.http_address, mounts=(console.mount(ui),))
+        mounts = (obs.mount, console.mount(ui))
+        http = await start_http_server(registry, config.http_address, mounts=mounts)
     except (RuntimeError, UnavailableError) as e:
         registry.close()
         await log_store.close()

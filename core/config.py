@@ -33,6 +33,10 @@ class ServerConfig:
     """How often retention, compaction and age-based segment rolls run."""
     shutdown_grace_ms: int = 5000
     """How long in-flight RPCs get to finish on shutdown."""
+    log_format: str = "text"
+    """Server log lines: text, json (one object per line) or logfmt."""
+    slow_request_ms: int = 1000
+    """Requests at least this long are logged as slow (method, duration, peer, request id)."""
     console_allow_writes: bool = False
     """Let the web console (/ui) apply offset resets; off, it only previews them."""
     console_lag_sample_ms: int = 5000
@@ -61,9 +65,20 @@ def load_config(
     values.update(from_env)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     _check_keys(values, "overrides")
-    return ServerConfig(**{k: _coerce(k, v) for k, v in values.items()})
+    config = ServerConfig(**{k: _coerce(k, v) for k, v in values.items()})
+    if config.log_format not in LOG_FORMATS:
+        raise InvalidArgumentError(
+            f"config key log_format: {config.log_format!r} is not one of {', '.join(LOG_FORMATS)}"
+        )
+    if config.slow_request_ms < 0:
+        raise InvalidArgumentError(
+            f"config key slow_request_ms: {config.slow_request_ms} is negative; use 0 or more"
+        )
+    return config
 
 
+LOG_FORMATS = ("text", "json", "logfmt")
+"""The accepted values of log_format."""
 _FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}
 _BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 

@@ -57,6 +57,10 @@ class SchemaRegistry:
         self._membership: dict[tuple[str, int], Version | None] = {}
         self.generation = 0
         """Counts writes; caches keyed on registry state compare it."""
+        self.registrations = 0
+        """New subject versions registered since start (a metric)."""
+        self.compatibility_failures: dict[tuple[str, str], int] = {}
+        """Failed compatibility checks since start, per (operation, rule) (a metric)."""
 
     def close(self) -> None:
         """Close the store."""
@@ -169,6 +173,26 @@ class SchemaRegistry:
         self, subject: str, schema: SchemaInput, version: int | None = None, latest: bool = False
     ) -> CompatibilityResult:
         """Check against one version, the latest, or (neither given) the subject's history."""
+        result = self._check(subject, schema, version, latest)
+        self._count_failures("check", result)
+        return result
+
+    def _count_failures(self, operation: str, result: CompatibilityResult) -> None:
+        for i in result.incompatibilities:
+            key = (operation, i.rule)
+            self.compatibility_failures[key] = self.compatibility_failures.get(key, 0) + 1
+
+    def counts(self) -> tuple[int, int, int]:
+        """(schemas, live subjects, live versions) right now."""
+        live = [
+            sum(not sv.deleted for sv in versions.values())
+            for versions in self._state.subjects.values()
+        ]
+        return len(self._state.schemas), sum(1 for n in live if n), sum(live)
+
+    def _check(
+        self, subject: str, schema: SchemaInput, version: int | None, latest: bool
+    ) -> CompatibilityResult:
         level = self.get_config(subject, default_to_global=True)
         new, _ = self._cache.parse_input(schema)
         if version is not None or latest:
@@ -208,8 +232,9 @@ class SchemaRegistry:
             if not sv.deleted and sv.schema.id == known and version in (None, sv.version):
                 return sv
         if mode != Mode.IMPORT:
-            result = self.check(subject, schema)
+            result = self._check(subject, schema, None, False)
             if not result.compatible:
+                self._count_failures("register", result)
                 raise _incompatible(subject, result)
         new_id = self._choose_id(known, schema_id, identity)
         new_version = Version(version if version is not None else max(current, default=0) + 1)
@@ -225,6 +250,7 @@ class SchemaRegistry:
         )
         self._write(StoreRecord(version_key(sv.subject, sv.version), version_value(sv, identity)))
         self._cache.remember(new_id, parsed)
+        self.registrations += 1
         return self._state.subjects[sv.subject][sv.version]
 
     def delete_subject(self, subject: str, permanent: bool = False) -> list[Version]:

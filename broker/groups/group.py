@@ -78,6 +78,8 @@ class Group:
     """The target assignment."""
     subscribed: dict[str, int] = field(default_factory=dict)
     """Subscribed topics and partition counts the target was computed with."""
+    rebalances: int = 0
+    """Target assignments computed since the server started (a metric; not persisted)."""
 
     # -- membership ------------------------------------------------------------------------
 
@@ -152,6 +154,7 @@ class Group:
         spec = AssignmentSpec(subs, self.subscribed, dict(self.target))
         self.target = assign(self.assignor, spec)
         self.assignment_epoch = self.group_epoch
+        self.rebalances += 1
 
     # -- reconciliation ------------------------------------------------------------------
 

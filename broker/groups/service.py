@@ -71,6 +71,20 @@ class GroupDescription:
     """Every subscribed or committed partition, sorted."""
 
 
+@dataclass(frozen=True, slots=True)
+class GroupLag:
+    """One group's size, rebalances and lag, for metrics."""
+
+    group_id: GroupId
+    """The group."""
+    members: int
+    """Members right now."""
+    rebalances: int
+    """Target assignments computed since the server started."""
+    partitions: tuple[PartitionLag, ...]
+    """Lag per subscribed or committed partition."""
+
+
 def _order(tp: TopicPartition) -> tuple[str, int]:
     return tp.topic, tp.partition
 
@@ -242,17 +256,36 @@ class GroupManager:
         group = self.coordinator.get(group_id)
         self.coordinator.expire(group)
         await self._persist()
-        view = group.view()
+        return GroupDescription(group.view(), await self._lags(group, self.now_ms()))
+
+    async def _lags(self, group: Group, now: int) -> tuple[PartitionLag, ...]:
         table = self.offsets.get(group.group_id, {})
         tps = set(table)
         for topic, count in group.subscribed.items():
             tps.update(TopicPartition(TopicName(topic), PartitionId(p)) for p in range(count))
-        now = self.now_ms()
         lags = []
         for tp in sorted(tps, key=_order):
             with contextlib.suppress(NotFoundError):
                 lags.append(await partition_lag(self._log, tp, table.get(tp), now))
-        return GroupDescription(view, tuple(lags))
+        return tuple(lags)
+
+    async def lag_report(self, max_partitions: int) -> tuple[list[GroupLag], int]:
+        """Every group's members, rebalances and lag (read-only: nothing expires or persists).
+
+        Groups are taken in id order until ``max_partitions`` partition rows are reported;
+        the second value counts the groups left out.
+        """
+        now = self.now_ms()
+        report: list[GroupLag] = []
+        rows = 0
+        groups = sorted(self.coordinator.groups.items())
+        for n, (group_id, group) in enumerate(groups):
+            lags = await self._lags(group, now)
+            if rows + len(lags) > max_partitions:
+                return report, len(groups) - n
+            rows += len(lags)
+            report.append(GroupLag(group_id, len(group.members), group.rebalances, lags))
+        return report, 0
 
     async def reset(
         self, group_id: str, topic: str | None, spec: ResetSpec, force: bool, dry_run: bool

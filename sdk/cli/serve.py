@@ -10,14 +10,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from weir.core.config import load_config
+from weir.core.config import LOG_FORMATS, load_config
 from weir.core.errors import WeirError
+from weir.core.log_format import configure_logging
 
 EXAMPLES = """\
 examples:
   weir serve                                   # 127.0.0.1:50051, data in ./weir-data
   weir serve --data-dir /var/lib/weir --grpc 0.0.0.0:50051
   WEIR_DATA_DIR=/tmp/w weir serve --config weir-server.toml
+  weir serve --log-format json                 # JSON log lines with request ids on stderr
 
 exit codes:
   0 shut down cleanly on SIGINT or SIGTERM   2 invalid configuration or data directory
@@ -42,14 +44,16 @@ def add_parser(commands: Any) -> None:
         "--http", metavar="HOST:PORT", help="REST API address (default 127.0.0.1:8081)"
     )
     parser.add_argument("--config", type=Path, help="TOML config file; WEIR_* env vars also apply")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="log lines on stderr: text (default), json or logfmt; each carries a request id",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until a signal arrives."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         config = load_config(
             args.config,
@@ -57,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
                 "data_dir": args.data_dir,
                 "grpc_address": args.grpc,
                 "http_address": args.http,
+                "log_format": args.log_format,
             },
         )
+        configure_logging(config.log_format, logging.INFO)
         return asyncio.run(_serve(config))
     except WeirError as e:
         print(f"weir serve: {e}", file=sys.stderr)
