@@ -5,6 +5,7 @@
   with ``fsync`` (acks=all) the file is fsynced after every batch, as a log without group
   commit would.
 * fetch: read that file back, check each batch's CRC and slice out every record's bytes.
+* fsync latency: the floor under any acks=all latency; one small append + fsync at a time.
 """
 
 from __future__ import annotations
@@ -61,6 +62,22 @@ def produce(
             batches += 1
         elapsed = time.perf_counter() - start
     return Ceiling(batches * len(values), elapsed)
+
+
+def fsync_latencies(
+    path: Path, count: int, *, size: int = 10_000, gap_s: float = 0.001
+) -> list[float]:
+    """Seconds each of ``count`` fsyncs took, each after appending ``size`` bytes."""
+    samples = []
+    with path.open("ab", buffering=0) as f:
+        for _ in range(count):
+            f.write(b"x" * size)
+            start = time.perf_counter()
+            os.fsync(f.fileno())
+            samples.append(time.perf_counter() - start)
+            time.sleep(gap_s)
+    path.unlink()
+    return samples
 
 
 def fetch(path: Path) -> Ceiling:

@@ -9,19 +9,35 @@ p50/p99/p99.9 are per record, from the time it was due to the time its ack arriv
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from bench._openloop import latencies, run_open_loop
 from bench._records import create_topic, register, value
 from bench._report import percentiles, report
 from bench._server import ServerProcess
+from bench.ceiling import fsync_latencies
 
 TARGET_P99_MS = 10.0
 """Issue 8: p99 at 10,000 records/s offered, acks=all, batches up to 100."""
 
 
-def run(rates: list[int], seconds: float) -> list[dict[str, Any]]:
-    rows = []
+def fsync_row(count: int) -> dict[str, Any]:
+    """The disk's own fsync latency now, on the filesystem of the server's data dir."""
+    with tempfile.TemporaryDirectory(prefix="wb-fsync-") as tmp:
+        p = percentiles(fsync_latencies(Path(tmp) / "probe", count))
+    return {
+        "offered_rec_s": "fsync only",
+        "records": count,
+        "p50_ms": p["p50_us"] / 1e3,
+        "p99_ms": p["p99_us"] / 1e3,
+        "p999_ms": p["p999_us"] / 1e3,
+    }
+
+
+def run(rates: list[int], seconds: float, probes: int) -> list[dict[str, Any]]:
+    rows = [fsync_row(probes)]
     with ServerProcess() as server:
         channel = server.channel()
         for rate in rates:
@@ -61,14 +77,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration per rate")
     args = parser.parse_args(argv)
-    rates, seconds = ([1000], 0.5) if args.smoke else ([1000, 10_000, 50_000], args.seconds)
+    rates, seconds, probes = (
+        ([1000], 0.5, 50) if args.smoke else ([1000, 10_000, 50_000], args.seconds, 1000)
+    )
     report(
         "latency",
-        run(rates, seconds),
+        run(rates, seconds, probes),
         notes=[
             "open loop: latency from each record's scheduled time to its ack (no coordinated "
             "omission); send_* is per request from send to ack",
             "acks=all (fsync, group commit), Avro 100 B strict, 1 partition, batches <= 100",
+            "'fsync only': append 10 kB + fsync, one at a time, 1 ms apart, in this process on "
+            "the same filesystem: the floor under acks=all latency",
         ],
     )
 
