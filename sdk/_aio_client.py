@@ -1,7 +1,7 @@
 """The base of every asyncio SDK client: the sync GrpcClient's behaviour on grpc.aio.
 
-Channel options, retry policy, deadline and error translation are the same objects the sync
-client uses (``_channel``, ``_retry``); only the waiting differs.
+Address, deadline, retry policy and error translation come from the same ClientBase the sync
+client uses (``_channel``); only the channel and the waiting differ.
 """
 
 from __future__ import annotations
@@ -14,21 +14,13 @@ from typing import Any, Self, TypeVar
 import grpc
 import grpc.aio
 
-from weir.core.status import from_rpc_error
-from weir.sdk._channel import (
-    CHANNEL_OPTIONS,
-    DEFAULT_SERVER,
-    DEFAULT_TIMEOUT_S,
-    check_address,
-    closed_error,
-    explain,
-)
-from weir.sdk._retry import NO_RETRY, RetryPolicy
+from weir.sdk._channel import CHANNEL_OPTIONS, DEFAULT_SERVER, DEFAULT_TIMEOUT_S, ClientBase
+from weir.sdk._retry import RetryPolicy
 
 R = TypeVar("R")
 
 
-class AsyncGrpcClient:
+class AsyncGrpcClient(ClientBase):
     """A grpc.aio channel to one server; use ``async with`` or ``await close()``.
 
     Create it inside the event loop that uses it.
@@ -41,15 +33,8 @@ class AsyncGrpcClient:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
     ) -> None:
-        check_address(server, timeout_s)
-        self.server = server
-        """The HOST:PORT this client talks to."""
-        self.timeout_s = timeout_s
-        """The deadline of every call, in seconds."""
-        self.retry = retry or RetryPolicy()
-        """How calls that may safely run twice are retried after a retriable error."""
+        super().__init__(server, timeout_s=timeout_s, retry=retry)
         self._channel = grpc.aio.insecure_channel(server, options=CHANNEL_OPTIONS)
-        self._closed = False
 
     async def close(self) -> None:
         """Close the channel. Calls after this raise FailedPreconditionError."""
@@ -67,9 +52,6 @@ class AsyncGrpcClient:
     ) -> None:
         await self.close()
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(server={self.server!r}, timeout_s={self.timeout_s})"
-
     async def _call(
         self,
         method: Callable[..., Awaitable[R]],
@@ -79,18 +61,13 @@ class AsyncGrpcClient:
         timeout_s: float | None = None,
     ) -> R:
         """Send one request; retry it per ``self.retry`` only when running it twice is safe."""
-        policy = self.retry if idempotent else NO_RETRY
         attempt = 1
         while True:
-            if self._closed:
-                raise closed_error(self)
+            self._check_open()
             try:
                 return await method(request, timeout=timeout_s or self.timeout_s)
             except grpc.RpcError as rpc_error:
-                error = explain(from_rpc_error(rpc_error), self.server)
-            delay = policy.next_delay(error, attempt)
-            if delay is None:
-                raise error from None
+                delay = self._retry_delay(rpc_error, attempt, idempotent)
             await asyncio.sleep(delay)
             attempt += 1
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import grpc
+
 from weir.core.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     UnavailableError,
     WeirError,
 )
+from weir.core.status import from_rpc_error
+from weir.sdk._retry import NO_RETRY, RetryPolicy
 
 DEFAULT_SERVER = "localhost:50051"
 """The address clients use when none is given: `weir serve`'s default."""
@@ -61,6 +65,42 @@ def explain(error: WeirError, server: str) -> WeirError:
             metadata=error.metadata,
         )
     return error
+
+
+class ClientBase:
+    """What the sync and asyncio clients share: address, deadline, retry policy, closed flag,
+    and the decision after a failed attempt. Subclasses own the channel and the waiting."""
+
+    def __init__(
+        self,
+        server: str = DEFAULT_SERVER,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        check_address(server, timeout_s)
+        self.server = server
+        """The HOST:PORT this client talks to."""
+        self.timeout_s = timeout_s
+        """The deadline of every call, in seconds."""
+        self.retry = retry or RetryPolicy()
+        """How calls that may safely run twice are retried after a retriable error."""
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(server={self.server!r}, timeout_s={self.timeout_s})"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise closed_error(self)
+
+    def _retry_delay(self, rpc_error: grpc.RpcError, attempt: int, idempotent: bool) -> float:
+        """The pause before retrying a failed attempt; raises the WeirError when giving up."""
+        error = explain(from_rpc_error(rpc_error), self.server)
+        delay = (self.retry if idempotent else NO_RETRY).next_delay(error, attempt)
+        if delay is None:
+            raise error from None
+        return delay
 
 
 __all__ = ["DEFAULT_SERVER", "DEFAULT_TIMEOUT_S"]
