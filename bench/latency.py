@@ -45,7 +45,9 @@ def run(rates: list[int], seconds: float, probes: int) -> list[dict[str, Any]]:
             create_topic(channel, topic, 1)
             data = value("AVRO", register(channel, f"{topic}-value", "AVRO"), 100)
             run_open_loop(channel, topic, data, rate=min(rate, 1000), seconds=0.2)  # warm-up
+            used = server.cpu_s()
             schedule = run_open_loop(channel, topic, data, rate=rate, seconds=seconds)
+            used = server.cpu_s() - used
             if schedule.failures:
                 raise RuntimeError(f"{topic}: {schedule.failures[0]}")
             from_due, from_send = latencies(schedule)
@@ -62,6 +64,7 @@ def run(rates: list[int], seconds: float, probes: int) -> list[dict[str, Any]]:
                 "max_ms": max(from_due) * 1e3,
                 "send_p50_ms": send["p50_us"] / 1e3,
                 "send_p99_ms": send["p99_us"] / 1e3,
+                "server_cpu": used / (last_ack - schedule.t0),
             }
             if rate == 10_000:
                 row["target_p99_ms"] = TARGET_P99_MS

@@ -37,6 +37,43 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def produce_pivot(rows: list[dict[str, Any]]) -> str:
+    """The produce matrix, one line per (format, size, batch, partitions), acks across.
+
+    Each cell: records/s, then (ratio to the CPU ceiling; for acks=all also to the fsync
+    ceiling); batch-1 lines add the gRPC floor ratio (req/s over a no-op server's req/s).
+    """
+    lines: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["format"], r["value_B"], r["batch"], r["parts"])
+        line = lines.setdefault(
+            key,
+            {
+                "format": r["format"],
+                "value_B": r["value_B"],
+                "batch": r["batch"],
+                "parts": r["parts"],
+            },
+        )
+        ratio = f"{r['ratio']:.2f}"
+        if "ratio_fsync" in r:
+            ratio += f" / fsync {r['ratio_fsync']:.2f}"
+        line[f"acks {r['acks']}"] = f"{r['rec_s']:,.0f} ({ratio})"
+        line["server_cpu (acks all)" if r["acks"] == "all" else "_"] = r.get("server_cpu")
+        if "ratio_floor" in r:
+            line.setdefault("gRPC floor ratio (acks 0/1/all)", [])
+            line["gRPC floor ratio (acks 0/1/all)"].append(f"{r['ratio_floor']:.2f}")
+    out = []
+    for line in lines.values():
+        line.pop("_", None)
+        floor = line.get("gRPC floor ratio (acks 0/1/all)")
+        if floor:
+            line["gRPC floor ratio (acks 0/1/all)"] = "/".join(floor)
+        order = ("format", "value_B", "batch", "parts", "acks 0", "acks 1", "acks all")
+        out.append({k: line.pop(k, None) for k in order} | line)
+    return table(out)
+
+
 def main() -> None:
     """Print every result file found, machine first."""
     shown = False
@@ -50,7 +87,8 @@ def main() -> None:
             shown = True
         load = result["machine"].get("load_average_1_5_15")
         print(f"### {name} ({result.get('mode', '?')} run, load average at end {load})\n")
-        print(table(result["rows"]) + "\n")
+        rows = result["rows"]
+        print((produce_pivot(rows) if name == "produce" else table(rows)) + "\n")
         for note in result.get("notes", []):
             print(f"- {note}")
         print()
