@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUF := node_modules/.bin/buf
 
-.PHONY: run test lint typecheck contracts proto proto-check unit bench bench-smoke clean
+.PHONY: run test lint typecheck contracts proto proto-check unit browser-deps bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,12 @@ contracts: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) $(BUF)
+# Headless Chromium for tests/browser, from Debian's packages; installed only when missing.
+browser-deps:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+
+test: $(STAMP) $(BUF) browser-deps
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	$(MAKE) proto-check lint typecheck contracts unit
 

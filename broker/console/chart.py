@@ -27,7 +27,8 @@ def line_chart(title: str, points: Sequence[tuple[int, float]], unit: str) -> Ma
 
     line = " ".join(xy(t, v) for t, v in points)
     area = f"{LEFT},{TOP + plot_h} {line} {LEFT + plot_w},{TOP + plot_h}"
-    minutes = span_t / 60000
+    span_s = span_t / 1000
+    since = f"-{span_s:.0f} s" if span_s < 120 else f"-{span_s / 60:.1f} min"
     svg = tag(
         "svg",
         tag("title", f"{title}: latest {_fmt(points[-1][1])} {unit}"),
@@ -37,7 +38,7 @@ def line_chart(title: str, points: Sequence[tuple[int, float]], unit: str) -> Ma
         tag("line", x1=LEFT, y1=TOP + plot_h, x2=LEFT + plot_w, y2=TOP + plot_h, class_="axis"),
         tag("text", _fmt(top), x=LEFT - 6, y=TOP + 10, class_="tick", text_anchor="end"),
         tag("text", "0", x=LEFT - 6, y=TOP + plot_h, class_="tick", text_anchor="end"),
-        tag("text", f"-{minutes:.1f} min", x=LEFT, y=HEIGHT - 6, class_="tick"),
+        tag("text", since, x=LEFT, y=HEIGHT - 6, class_="tick"),
         tag("text", "now", x=LEFT + plot_w, y=HEIGHT - 6, class_="tick", text_anchor="end"),
         xmlns="http://www.w3.org/2000/svg",
         viewBox=f"0 0 {WIDTH} {HEIGHT}",

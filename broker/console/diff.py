@@ -68,4 +68,11 @@ def render_diff(rows: list[DiffRow], old_label: str, new_label: str) -> Markup:
             )
         )
     head = tag("tr", tag("th", old_label, colspan=2), tag("th", new_label, colspan=2))
-    return tag("table", tag("thead", head), tag("tbody", *body), class_="diff")
+    widths = tag(
+        "colgroup",
+        tag("col", class_="no"),
+        tag("col", class_="text"),
+        tag("col", class_="no"),
+        tag("col", class_="text"),
+    )
+    return tag("table", widths, tag("thead", head), tag("tbody", *body), class_="diff")

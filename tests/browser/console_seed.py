@@ -110,3 +110,14 @@ def seed(server: EmbeddedServer) -> Seeded:
         )
     )
     return Seeded([v1, v2, v3], pay, ship, "billing", joined.member_id, base)
+
+
+def grow_lag(server: EmbeddedServer, rounds: int, pause_s: float) -> None:
+    """Produce to orders a few records at a time, so the lag chart has a trend to draw."""
+    v1 = server.server.registry.get_version("orders-value", 1).schema.id
+    with grpc.insecure_channel(server.address) as channel:
+        broker = Broker(channel)
+        for n in range(rounds):
+            batch = [record(avro_bytes(v1, {"id": f"late-{n}-{i}", "qty": i})) for i in range(3)]
+            broker.produce("orders", batch, partition=n % 2)
+            time.sleep(pause_s)
