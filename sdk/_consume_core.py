@@ -367,6 +367,8 @@ class ConsumerCore:
         if self.group_id is None:
             return
         changed = {tp: o for tp, o in positions.items() if self._last_commit.get(tp) != o}
+        if not changed:
+            return
         try:
             yield Commit(changed)
         except WeirError as error:

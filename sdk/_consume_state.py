@@ -27,6 +27,7 @@ OffsetReset = Literal["earliest", "latest", "none"]
 """Where a partition without a committed (or with an out-of-range) position starts."""
 
 _EMPTY: list[Message] = []
+_new = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -46,31 +47,25 @@ class PartitionState:
 
 
 def to_messages(topic: str, partition: int, records: Iterable[lp.StoredRecord]) -> list[Message]:
-    """StoredRecords of one partition as Messages with raw key and value bytes (the hot path)."""
-    out: list[Message] = []
-    append = out.append
-    for r in records:
-        key: bytes | None = r.key
-        if not key and not r.HasField("key"):
-            key = None
-        value: bytes | None = r.value
-        if not value and not r.HasField("value"):
-            value = None
-        hs = r.headers
-        append(
-            Message(
+    """StoredRecords of one partition as Messages with raw key and value bytes (the hot path:
+    one comprehension, each field read once, tuples built without NamedTuple.__new__)."""
+    return [
+        _new(
+            Message,
+            (
                 topic,
                 partition,
                 r.offset,
                 r.timestamp_ms,
-                key,
-                value,
-                tuple([(h.key, h.value) for h in hs]) if hs else (),
+                key if (key := r.key) or r.HasField("key") else None,
+                value if (value := r.value) or r.HasField("value") else None,
+                tuple([(h.key, h.value) for h in hs]) if (hs := r.headers) else (),
                 r.value_schema_id or None,
                 r.key_schema_id or None,
-            )
+            ),
         )
-    return out
+        for r in records
+    ]
 
 
 def partition_error(reason: int, message: str) -> WeirError:

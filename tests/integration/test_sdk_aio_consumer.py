@@ -12,7 +12,8 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.integration.broker_helpers import Broker, record
+from tests.integration.broker_helpers import Broker
+from tests.integration.consumer_helpers import fill
 from weir.core import errors
 from weir.sdk import AsyncConsumer, Message, SerializationContext, TopicPartition
 
@@ -25,19 +26,6 @@ def broker(channel: grpc.Channel) -> Broker:
     return Broker(channel)
 
 
-def fill(broker: Broker, topic: str, partitions: int, per_partition: int) -> None:
-    broker.create_topic(topic, partitions, value_schema_validation="none")
-    for p in range(partitions):
-        broker.produce(
-            topic,
-            [
-                record(f"{p}:{i}".encode(), timestamp_ms=1000 * (i + 1))
-                for i in range(per_partition)
-            ],
-            partition=p,
-        )
-
-
 async def drain(consumer: AsyncConsumer, count: int, within_s: float = 10) -> list[Message]:
     got: list[Message] = []
     deadline = time.monotonic() + within_s
@@ -48,7 +36,7 @@ async def drain(consumer: AsyncConsumer, count: int, within_s: float = 10) -> li
 
 
 def test_read_in_order_commit_and_restart(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 2, 10)
+    fill(broker, "t", 2, 10, timed=True)
 
     async def main() -> None:
         async with AsyncConsumer("g", ["t"], server=server.address, **FAST) as first:
@@ -76,7 +64,7 @@ def test_read_in_order_commit_and_restart(server: Any, broker: Broker) -> None:
 
 
 def test_rebalance_with_a_coroutine_on_revoke_that_commits(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 4, 40)
+    fill(broker, "t", 4, 40, timed=True)
 
     async def main() -> None:
         revoked: list[TP] = []
@@ -124,7 +112,7 @@ def test_rebalance_with_a_coroutine_on_revoke_that_commits(server: Any, broker: 
 
 
 def test_close_leaves_the_group(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 2, 1)
+    fill(broker, "t", 2, 1, timed=True)
 
     async def main() -> None:
         kw: dict[str, Any] = {"server": server.address, "session_timeout_ms": 4500}
@@ -147,7 +135,7 @@ def test_close_leaves_the_group(server: Any, broker: Broker) -> None:
 
 
 def test_standalone_assign_seek_pause_and_time_lookups(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 2, 10)
+    fill(broker, "t", 2, 10, timed=True)
 
     async def main() -> None:
         async with AsyncConsumer(None, server=server.address) as c:
@@ -171,7 +159,7 @@ def test_standalone_assign_seek_pause_and_time_lookups(server: Any, broker: Brok
 
 
 def test_async_deserializers_are_awaited_and_plain_ones_called(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 1, 2)
+    fill(broker, "t", 1, 2, timed=True)
 
     class Upper:
         def __call__(self, data: bytes | None, ctx: SerializationContext) -> str:

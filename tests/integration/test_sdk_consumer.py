@@ -13,28 +13,17 @@ import grpc
 import pytest
 
 from tests.integration.broker_helpers import ORDER_AVSC, Broker, avro_bytes, record
+from tests.integration.consumer_helpers import FAST, fill
 from weir.core import errors
 from weir.sdk import Consumer, Message, MessageField, SerializationContext, TopicPartition
 from weir.v1 import log_pb2 as lp
 
 TP = TopicPartition
-FAST = {"session_timeout_ms": 3000, "fetch_max_wait_ms": 100}
-"""Group timing for tests: the server heartbeats members at a third of the session timeout."""
 
 
 @pytest.fixture
 def broker(channel: grpc.Channel) -> Broker:
     return Broker(channel)
-
-
-def fill(broker: Broker, topic: str, partitions: int, per_partition: int) -> None:
-    broker.create_topic(topic, partitions, value_schema_validation="none")
-    for p in range(partitions):
-        broker.produce(
-            topic,
-            [record(f"{p}:{i}".encode(), key=f"k{i}".encode()) for i in range(per_partition)],
-            partition=p,
-        )
 
 
 def drain(consumer: Consumer, count: int, timeout: float = 10) -> list[Message]:
@@ -57,7 +46,7 @@ def consumers(server: Any) -> Iterator[list[Consumer]]:
 
 
 def test_subscribe_reads_every_record_in_partition_order(server: Any, broker: Broker) -> None:
-    fill(broker, "orders", 3, 20)
+    fill(broker, "orders", 3, 20, keyed=True)
     with Consumer("g1", ["orders"], server=server.address, **FAST) as consumer:
         got = drain(consumer, 60)
         assert consumer.poll(0.2) is None
@@ -72,7 +61,7 @@ def test_subscribe_reads_every_record_in_partition_order(server: Any, broker: Br
 
 
 def test_iteration_yields_records_and_stops_when_closed(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 1, 5)
+    fill(broker, "t", 1, 5, keyed=True)
     consumer = Consumer("g", "t", server=server.address, **FAST)
     seen = []
     for message in consumer:
@@ -85,7 +74,7 @@ def test_iteration_yields_records_and_stops_when_closed(server: Any, broker: Bro
 
 
 def test_commit_then_restart_continues_after_the_commit(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 2, 10)
+    fill(broker, "t", 2, 10, keyed=True)
     with Consumer("g", ["t"], server=server.address, **FAST) as first:
         got = drain(first, 20)
         on_p0 = [m for m in got if m.partition == 0]
@@ -107,7 +96,7 @@ def test_commit_then_restart_continues_after_the_commit(server: Any, broker: Bro
 
 
 def test_consume_returns_batches_in_order(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 1, 50)
+    fill(broker, "t", 1, 50, keyed=True)
     with Consumer(None, server=server.address) as consumer:
         consumer.assign([TP("t", 0)])
         batch = consumer.consume(30, timeout=5)
@@ -159,7 +148,7 @@ def test_deserializers_headers_schema_ids_and_tombstones(server: Any, broker: Br
 def test_a_failing_deserializer_names_the_record_and_the_next_poll_continues(
     server: Any, broker: Broker
 ) -> None:
-    fill(broker, "t", 1, 3)
+    fill(broker, "t", 1, 3, keyed=True)
 
     def picky(data: bytes | None, ctx: SerializationContext) -> bytes | None:
         if data == b"0:1":
@@ -182,7 +171,7 @@ def test_a_failing_deserializer_names_the_record_and_the_next_poll_continues(
 
 
 def test_pause_and_resume(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 2, 5)
+    fill(broker, "t", 2, 5, keyed=True)
     with Consumer(None, server=server.address) as consumer:
         consumer.assign([TP("t", 0), TP("t", 1)])
         first = consumer.poll(5)
@@ -230,7 +219,7 @@ def test_seek_offsets_for_times_and_seek_to_timestamp(server: Any, broker: Broke
 
 
 def test_out_of_range_position_resets_per_auto_offset_reset(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 1, 5)
+    fill(broker, "t", 1, 5, keyed=True)
     tp = TP("t", 0)
     with Consumer(None, server=server.address, auto_offset_reset="earliest") as consumer:
         consumer.assign([tp])
@@ -254,7 +243,7 @@ def test_out_of_range_position_resets_per_auto_offset_reset(server: Any, broker:
 
 
 def test_group_start_positions_latest_and_none(server: Any, broker: Broker) -> None:
-    fill(broker, "t", 1, 5)
+    fill(broker, "t", 1, 5, keyed=True)
     with Consumer(
         "late", ["t"], server=server.address, auto_offset_reset="latest", **FAST
     ) as consumer:
@@ -279,7 +268,7 @@ def test_group_start_positions_latest_and_none(server: Any, broker: Broker) -> N
 def test_no_group_assign_mode_reads_directly_and_refuses_commits(
     server: Any, broker: Broker
 ) -> None:
-    fill(broker, "t", 2, 4)
+    fill(broker, "t", 2, 4, keyed=True)
     with Consumer(None, server=server.address) as consumer:
         consumer.assign([TP("t", 1)])
         assert consumer.assignment() == [TP("t", 1)]
@@ -303,7 +292,7 @@ def test_no_group_assign_mode_reads_directly_and_refuses_commits(
 def test_assign_with_a_group_starts_at_and_stores_standalone_commits(
     server: Any, broker: Broker
 ) -> None:
-    fill(broker, "t", 1, 6)
+    fill(broker, "t", 1, 6, keyed=True)
     tp = TP("t", 0)
     with Consumer("manual", server=server.address) as consumer:
         consumer.assign([tp])

@@ -15,7 +15,8 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.integration.broker_helpers import Broker, record
+from tests.integration.broker_helpers import Broker
+from tests.integration.consumer_helpers import fill
 from weir.core import errors
 from weir.sdk import Consumer, Message, TopicPartition
 
@@ -25,14 +26,6 @@ TP = TopicPartition
 @pytest.fixture
 def broker(channel: grpc.Channel) -> Broker:
     return Broker(channel)
-
-
-def fill(broker: Broker, topic: str, partitions: int, per_partition: int) -> None:
-    broker.create_topic(topic, partitions, value_schema_validation="none")
-    for p in range(partitions):
-        broker.produce(
-            topic, [record(f"{p}:{i}".encode()) for i in range(per_partition)], partition=p
-        )
 
 
 def wait_until(check: Any, consumers: list[Consumer], timeout: float = 10) -> list[Message]:
