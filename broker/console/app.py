@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from weir.broker.console import (
     pages_dlq,
@@ -37,6 +38,7 @@ from weir.registry.service import SchemaRegistry
 
 log = logging.getLogger("weir.console")
 Page = Callable[[Console, web.Request], Awaitable[str | web.Response]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = {"console.css": "text/css"}
 """Files served from the package's static/ folder, with their content types."""
 
@@ -88,8 +90,20 @@ def mount(c: Console) -> Callable[[web.Application], None]:
         app.router.add_get("/ui/static/{name}", _static)
         app.router.add_route("*", "/ui/{tail:.*}", _html(_not_found))
         app.cleanup_ctx.append(_sampler)
+        app.middlewares.insert(0, _accept_html)
 
     return add
+
+
+@web.middleware
+async def _accept_html(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Console pages are HTML: the REST API's JSON content negotiation (406 unless the client
+    accepts a JSON type) does not apply to them, so their Accept header is neutralised."""
+    if request.path == "/ui" or request.path.startswith("/ui/"):
+        headers = CIMultiDict(request.headers)
+        headers["Accept"] = "*/*"
+        request = request.clone(headers=headers)
+    return await handler(request)
 
 
 async def _sampler(app: web.Application) -> AsyncIterator[None]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,18 @@ def test_home_redirects_to_topics(ui):
     status, _body, final = get(ui[0], "/ui")
     assert status == 200
     assert final.endswith("/ui/topics")
+
+
+def test_pages_are_html_whatever_the_accept_header(ui):
+    for accept in ("text/html", "application/json", "*/*"):
+        request = urllib.request.Request(ui[0].http_url + "/ui/topics", headers={"Accept": accept})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            assert reply.status == 200
+            assert reply.headers.get_content_type() == "text/html"
+    request = urllib.request.Request(ui[0].http_url + "/subjects", headers={"Accept": "text/html"})
+    with pytest.raises(urllib.error.HTTPError) as refused:  # the REST API still negotiates
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 406
 
 
 def test_topics_list_partitions_records_and_size(ui):
