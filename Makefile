@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUF := node_modules/.bin/buf
 
-.PHONY: run test lint typecheck contracts proto proto-check unit browser-deps bench bench-smoke clean
+.PHONY: run test lint typecheck contracts proto proto-check unit browser-deps monitoring-deps bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,13 @@ browser-deps:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
 
-test: $(STAMP) $(BUF) browser-deps
+# promtool (Debian's prometheus package) checks and unit-tests examples/monitoring's alert rules;
+# installed only when missing (about 7 s), without starting any service.
+monitoring-deps:
+	@test -x /usr/bin/promtool || { apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }
+
+test: $(STAMP) $(BUF) browser-deps monitoring-deps
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	$(MAKE) proto-check lint typecheck contracts unit
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,7 @@ from weir.v1 import log_service_pb2 as ls
 from weir.v1 import registry_pb2 as rp
 from weir.v1 import registry_service_pb2 as rs
 
+MONITORING_README = Path(__file__).resolve().parents[2] / "examples" / "monitoring" / "README.md"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 NOW_MS = int(time.time() * 1000)
 OLD_MS = NOW_MS - 120_000
@@ -176,6 +178,11 @@ def test_every_family_reports_what_the_test_did(
     # g2 never committed: lag runs from log start
     assert value(m, "weir_group_lag_records", group="g2", topic="orders", partition="1") == 3
     assert value(m, "weir_group_metrics_omitted") == 0
+
+    # every family the docs list is exported, and the docs list every exported family
+    documented = set(re.findall(r"`(weir_[a-z_]+)`", MONITORING_README.read_text()))
+    exported = set(re.findall(r"^# TYPE (weir_[a-z_]+) ", text, flags=re.MULTILINE))
+    assert documented == exported
 
     # registry
     assert value(m, "weir_registry_schemas") == 1
