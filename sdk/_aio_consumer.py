@@ -21,14 +21,13 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from weir.core.errors import WeirError
 from weir.sdk import _consume_calls as calls
 from weir.sdk._aio_client import AsyncGrpcClient
 from weir.sdk._call import Call
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._consume_calls import Offsets, Partitions
 from weir.sdk._consume_core import ConsumerCore, core_options
-from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Steps
+from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Sleep, Stepper, Steps
 from weir.sdk._consume_state import OffsetReset
 from weir.sdk._membership import Topics
 from weir.sdk._records import Deserializer, Message, MessageField, TopicPartition
@@ -88,7 +87,7 @@ class AsyncConsumer:
         self._commit_lock = asyncio.Lock()
         self._heartbeater: asyncio.Task[None] | None = None
         if core.membership is not None:
-            self._heartbeater = asyncio.get_running_loop().create_task(self._heartbeat_loop())
+            self._heartbeater = asyncio.get_running_loop().create_task(self._run(core.heartbeats()))
 
     def __repr__(self) -> str:
         return f"AsyncConsumer(group_id={self.group_id!r}, server={self._client.server!r})"
@@ -97,18 +96,13 @@ class AsyncConsumer:
 
     async def _run(self, steps: Steps[T]) -> T:
         """Perform each step the core asks for, handing back its result or its error."""
-        result: Any = None
-        error: BaseException | None = None
-        while True:
+        run = Stepper(steps)
+        while (op := run.next()) is not None:
             try:
-                op = steps.send(result) if error is None else steps.throw(error)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            result, error = None, None
-            try:
-                result = await self._perform(op)
+                run.result = await self._perform(op)
             except BaseException as exc:  # handed to the step that asked
-                error = exc
+                run.error = exc
+        return run.value
 
     async def _perform(self, op: Op) -> Any:
         if isinstance(op, Call):
@@ -121,6 +115,10 @@ class AsyncConsumer:
             return await self._decode(op.batch)
         if isinstance(op, Commit):
             return await self._send_commit(op.offsets)
+        if isinstance(op, Sleep):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), op.seconds)
+            return None
         assert isinstance(op, Callback)
         result = op.fn(self, op.partitions)
         if inspect.isawaitable(result):
@@ -197,26 +195,6 @@ class AsyncConsumer:
             message = await self.poll(1.0)
             if message is not None:
                 yield message
-
-    async def _heartbeat_loop(self) -> None:
-        core = self._core
-        while not core.closed:
-            self._wake.clear()
-            request, retry = core.heartbeat_request()
-            try:
-                reply = await self._client._call(
-                    self._stubs["groups"].Heartbeat, request, idempotent=retry
-                )
-            except WeirError as error:
-                then = core.heartbeat_failed(error)
-                if then == "stop":
-                    return
-                if then == "rejoin":
-                    continue
-            else:
-                core.heartbeat_ok(reply)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), core.heartbeat_interval_s())
 
     # ----- commits -------------------------------------------------------------------------
 

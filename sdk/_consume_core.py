@@ -37,6 +37,7 @@ from weir.sdk._consume_ops import (
     Fetch,
     Flag,
     HeartbeatNext,
+    Sleep,
     Steps,
     rpc,
 )
@@ -131,7 +132,11 @@ class ConsumerCore:
 
     def next_ready(self) -> Message | None:
         """The next buffered record when nothing needs doing first, else None (the hot path)."""
-        if self._busy():
+        if (
+            self.closed
+            or self.changed.is_set()
+            or (self._auto_commit and time.monotonic() >= self._next_auto_commit)
+        ):
             return None
         return self.state.next()
 
@@ -278,6 +283,23 @@ class ConsumerCore:
         return positions
 
     # ----- heartbeats (the heartbeater thread or task) ------------------------------------
+
+    def heartbeats(self) -> Steps[None]:
+        """The heartbeater: heartbeat, record the reply or the failure, sleep; until closed."""
+        while not self.closed:
+            self.wake.clear()
+            request, retry = self.heartbeat_request()
+            try:
+                reply = yield rpc("groups", "Heartbeat", request, idempotent=retry)
+            except WeirError as error:
+                then = self.heartbeat_failed(error)
+                if then == "stop":
+                    return
+                if then == "rejoin":
+                    continue
+            else:
+                self.heartbeat_ok(reply)
+            yield Sleep(self.heartbeat_interval_s())
 
     def heartbeat_request(self) -> tuple[gs.HeartbeatRequest, bool]:
         """The next heartbeat and whether it may be retried (a join may not)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from weir.sdk._call import Call
 from weir.sdk._records import Message, TopicPartition
@@ -67,7 +67,15 @@ class Decode:
     """Records taken from the buffers, their positions already past them."""
 
 
-Op = Call[Any] | Callback | Commit | Fetch | Decode
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """The heartbeater waits ``seconds``, or less when woken (partitions were released)."""
+
+    seconds: float
+    """The heartbeat interval."""
+
+
+Op = Call[Any] | Callback | Commit | Fetch | Decode | Sleep
 """One step an operation asks its shell to perform."""
 
 Steps = Generator[Op, Any, T]
@@ -75,6 +83,43 @@ Steps = Generator[Op, Any, T]
 
 HeartbeatNext = Literal["rejoin", "wait", "stop"]
 """After a failed heartbeat: rejoin at once, wait the interval, or stop (closing)."""
+
+
+class Stepper(Generic[T]):
+    """Runs an operation for a shell: ``next()`` hands out each step; the shell sets ``result``
+    (or ``error``, thrown in at the step) before asking for the next; ``value`` at the end.
+
+        run = Stepper(steps)
+        while (op := run.next()) is not None:
+            try:
+                run.result = perform(op)
+            except BaseException as exc:
+                run.error = exc
+        return run.value
+    """
+
+    def __init__(self, steps: Steps[T]) -> None:
+        self.steps = steps
+        """The operation."""
+        self.result: Any = None
+        """What the last step returned."""
+        self.error: BaseException | None = None
+        """What the last step raised."""
+        self.value: T
+        """The operation's value, once ``next()`` returned None."""
+
+    def next(self) -> Op | None:
+        """The next step, or None when the operation returned (its value in ``value``)."""
+        try:
+            if self.error is None:
+                op = self.steps.send(self.result)
+            else:
+                op = self.steps.throw(self.error)
+        except StopIteration as done:
+            self.value = done.value
+            return None
+        self.result = self.error = None
+        return op
 
 
 def _reply(reply: T) -> T:

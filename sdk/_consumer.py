@@ -31,14 +31,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from weir.core.errors import WeirError
 from weir.sdk import _consume_calls as calls
 from weir.sdk._call import Call
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._client import GrpcClient
 from weir.sdk._consume_calls import Offsets, Partitions
 from weir.sdk._consume_core import ConsumerCore, core_options
-from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Steps
+from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Sleep, Stepper, Steps
 from weir.sdk._consume_state import OffsetReset
 from weir.sdk._membership import Topics
 from weir.sdk._records import Deserializer, Message, TopicPartition
@@ -100,7 +99,10 @@ class Consumer:
         self._heartbeater: threading.Thread | None = None
         if core.membership is not None:
             self._heartbeater = threading.Thread(
-                target=self._heartbeat_loop, name=f"weir-heartbeat-{group_id}", daemon=True
+                target=self._run,
+                args=(core.heartbeats(),),
+                name=f"weir-heartbeat-{group_id}",
+                daemon=True,
             )
             self._heartbeater.start()
 
@@ -111,18 +113,13 @@ class Consumer:
 
     def _run(self, steps: Steps[T]) -> T:
         """Perform each step the core asks for, handing back its result or its error."""
-        result: Any = None
-        error: BaseException | None = None
-        while True:
+        run = Stepper(steps)
+        while (op := run.next()) is not None:
             try:
-                op = steps.send(result) if error is None else steps.throw(error)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            result, error = None, None
-            try:
-                result = self._perform(op)
+                run.result = self._perform(op)
             except BaseException as exc:  # handed to the step that asked
-                error = exc
+                run.error = exc
+        return run.value
 
     def _perform(self, op: Op) -> Any:
         if isinstance(op, Call):
@@ -134,6 +131,8 @@ class Consumer:
             return self._core.decode(op.batch)
         if isinstance(op, Commit):
             return self._send_commit(op.offsets)
+        if isinstance(op, Sleep):
+            return self._wake.wait(op.seconds)
         assert isinstance(op, Callback)
         return op.fn(self, op.partitions)
 
@@ -191,25 +190,6 @@ class Consumer:
             message = self.poll(1.0)
             if message is not None:
                 yield message
-
-    def _heartbeat_loop(self) -> None:
-        core = self._core
-        while not core.closed:
-            core.wake.clear()
-            request, retry = core.heartbeat_request()
-            try:
-                reply = self._client._call(
-                    self._stubs["groups"].Heartbeat, request, idempotent=retry
-                )
-            except WeirError as error:
-                then = core.heartbeat_failed(error)
-                if then == "stop":
-                    return
-                if then == "rejoin":
-                    continue
-            else:
-                core.heartbeat_ok(reply)
-            self._wake.wait(core.heartbeat_interval_s())
 
     # ----- commits -------------------------------------------------------------------------
 

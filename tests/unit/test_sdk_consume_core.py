@@ -14,7 +14,7 @@ from weir.core import errors
 from weir.sdk import Message, TopicPartition
 from weir.sdk._call import Call
 from weir.sdk._consume_core import ConsumerCore, core_options
-from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Steps
+from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Sleep, Steps
 from weir.sdk._consume_state import ConsumeState
 from weir.v1 import errors_pb2
 from weir.v1 import group_pb2 as gp
@@ -304,3 +304,33 @@ def test_an_error_fetched_ahead_waits_until_the_buffer_is_used() -> None:
     assert again is not None
     with pytest.raises(errors.TopicNotFoundError):
         s.on_fetch(again, records(A0, range(0), error_reason=gone))
+
+
+def test_the_heartbeater_rejoins_at_once_after_a_fence_and_sleeps_after_other_errors() -> None:
+    c = core()
+    answers: list[Any] = [
+        heartbeat(1, A0),
+        errors.FencedMemberEpochError("fenced"),
+        errors.UnavailableError("down"),
+        heartbeat(2, A0),
+    ]
+    epochs: list[int] = []
+
+    def answer(op: Op) -> Any:
+        if isinstance(op, Sleep):
+            assert op.seconds == 1.0
+            c.closed = not answers  # the last sleep ends in close()
+            return None
+        assert isinstance(op, Call)
+        epochs.append(op.request.member_epoch)
+        reply = answers.pop(0)
+        if isinstance(reply, errors.WeirError):
+            raise reply
+        return reply
+
+    _, seen = drive(c.heartbeats(), answer)
+    assert [name(op) for op in seen] == ["Heartbeat", "Sleep", "Heartbeat", "Heartbeat", "Sleep",
+                                         "Heartbeat", "Sleep"]  # fmt: skip
+    assert epochs == [0, 1, 0, 0]  # a fence makes the member rejoin at epoch 0
+    assert c.membership is not None
+    assert c.membership.epoch == 2
