@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+"""Full runs write here; smoke runs write to RESULTS / "smoke" so CI never clobbers them."""
 PACKAGES = (
     "weir",
     "grpcio",
@@ -36,6 +37,16 @@ def _proc_field(path: str, prefix: str) -> str:
     except OSError:
         return ""
     return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(prefix)), "")
+
+
+def smoke_mode() -> bool:
+    """True under ``--smoke`` (``python -m bench --smoke`` or ``python -m bench.<name> --smoke``)."""
+    return "--smoke" in sys.argv
+
+
+def results_dir(smoke: bool | None = None) -> Path:
+    """Where this run's JSON files go: bench/results, or bench/results/smoke."""
+    return RESULTS / "smoke" if (smoke_mode() if smoke is None else smoke) else RESULTS
 
 
 def machine() -> dict[str, Any]:
@@ -89,8 +100,9 @@ def report(
         print("  ".join(_fmt(row.get(c)).ljust(widths[c]) for c in columns))
     for note in notes or []:
         print(f"  note: {note}")
-    RESULTS.mkdir(exist_ok=True)
-    mode = "smoke" if "--smoke" in sys.argv else "full"
+    out_dir = results_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mode = "smoke" if smoke_mode() else "full"
     out = {
         "benchmark": name,
         "mode": mode,
@@ -99,7 +111,7 @@ def report(
         **extra,
         "rows": rows,
     }
-    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
+    (out_dir / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
     sys.stdout.flush()
 
 

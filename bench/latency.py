@@ -78,7 +78,7 @@ def run(rates: list[int], seconds: float, probes: int) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
-    parser.add_argument("--seconds", type=float, default=5.0, help="duration per rate")
+    parser.add_argument("--seconds", type=float, default=6.0, help="duration per rate")
     args = parser.parse_args(argv)
     rates, seconds, probes = (
         ([1000], 0.5, 50) if args.smoke else ([1000, 10_000, 50_000], args.seconds, 1000)

@@ -1,11 +1,11 @@
-"""``python -m bench.markdown``: bench/results/*.json as Markdown tables, for bench/README.md."""
+"""``python -m bench.markdown``: bench/results/*.json (full runs) as Markdown, for bench/README.md."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bench._report import RESULTS
+from bench._report import results_dir
 
 ORDER = (
     "summary",
@@ -78,7 +78,7 @@ def main() -> None:
     """Print every result file found, machine first."""
     shown = False
     for name in ORDER:
-        path = RESULTS / f"{name}.json"
+        path = results_dir(smoke=False) / f"{name}.json"
         if not path.exists():
             continue
         result = json.loads(path.read_text())

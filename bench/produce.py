@@ -183,7 +183,7 @@ def _line(row: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI")
-    parser.add_argument("--seconds", type=float, default=1.2, help="duration of each cell")
+    parser.add_argument("--seconds", type=float, default=1.5, help="duration of each cell")
     parser.add_argument("--threads", type=int, default=8, help="Produce calls in flight")
     args = parser.parse_args(argv)
     if args.smoke:

@@ -6,12 +6,12 @@ import argparse
 import json
 from typing import Any
 
-from bench._report import RESULTS, report
+from bench._report import report, results_dir
 
 
 def _rows(name: str) -> list[dict[str, Any]]:
     """A result file's rows; in a smoke run 'met' is not meaningful and says so."""
-    path = RESULTS / f"{name}.json"
+    path = results_dir() / f"{name}.json"
     if not path.exists():
         return []
     result = json.loads(path.read_text())

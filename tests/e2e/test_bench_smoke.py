@@ -1,4 +1,7 @@
-"""Benchmarks run in smoke mode (tiny sizes) and write their JSON; no timing is asserted."""
+"""Benchmarks run in smoke mode (tiny sizes) and write their JSON; no timing is asserted.
+
+Smoke results go to bench/results/smoke/, so this test never overwrites a full run's files.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def test_bench_smoke_writes_results() -> None:
     results = {}
     for name in NAMES:
         assert f"== {name} ==" in done.stdout
-        result = json.loads((ROOT / "bench" / "results" / f"{name}.json").read_text())
+        result = json.loads((ROOT / "bench" / "results" / "smoke" / f"{name}.json").read_text())
         assert result["mode"] == "smoke"
         assert result["machine"]["cores"] >= 1
         assert len(result["machine"]["load_average_1_5_15"]) == 3
