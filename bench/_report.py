@@ -40,7 +40,7 @@ def _proc_field(path: str, prefix: str) -> str:
 
 
 def smoke_mode() -> bool:
-    """True under ``--smoke`` (``python -m bench --smoke`` or ``python -m bench.<name> --smoke``)."""
+    """True under ``--smoke`` (``python -m bench --smoke``, ``python -m bench.<name> --smoke``)."""
     return "--smoke" in sys.argv
 
 

@@ -1,4 +1,4 @@
-"""``python -m bench.markdown``: bench/results/*.json (full runs) as Markdown, for bench/README.md."""
+"""``python -m bench.markdown``: full-run bench/results/*.json as Markdown, for the README."""
 
 from __future__ import annotations
 
