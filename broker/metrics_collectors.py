@@ -17,7 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.registry import Collector
 
 from weir.broker.groups.service import GroupLag, GroupManager
@@ -49,6 +54,11 @@ class LogCollector(Collector):
         fsyncs = CounterMetricFamily(
             "weir_log_fsyncs", "fsync calls on segment files since start.", labels=_TP
         )
+        fsync_time = SummaryMetricFamily(
+            "weir_log_fsync_duration_seconds",
+            "Time in fsync calls on segment files since start (sum / count = mean latency).",
+            labels=_TP,
+        )
         for tp in self.store.partitions():
             try:
                 p = self.store.partition(tp)
@@ -62,7 +72,8 @@ class LogCollector(Collector):
             segments.add_metric(labels, len(files))
             size.add_metric(labels, sum(s.size for s in files))
             fsyncs.add_metric(labels, p.fsyncs)
-        yield from (start, end, segments, size, fsyncs)
+            fsync_time.add_metric(labels, p.fsyncs, p.fsync_seconds)
+        yield from (start, end, segments, size, fsyncs, fsync_time)
         yield GaugeMetricFamily(
             "weir_log_recovery_seconds",
             "Time the log took to open (and recover) at server start.",

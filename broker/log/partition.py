@@ -25,6 +25,7 @@ import logging
 import os
 import struct
 import threading
+import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -85,6 +86,8 @@ class Partition:
         """Called after every append (outside the lock), to wake long-polls."""
         self.fsyncs = 0
         """Number of fsync calls made on segment files (for tests and metrics)."""
+        self.fsync_seconds = 0.0
+        """Time spent in those fsync calls (for metrics)."""
         self.roll_pending = False
         """Set when a segment rolled; the engine flushes the closed segment in the background."""
         self._lock = threading.Lock()
@@ -294,10 +297,12 @@ class Partition:
                 todo += [(s, s.size) for s in self._segments[:-1] if not s.index_saved]
             for seg, size in todo:
                 if seg.synced_size < size:
+                    started = time.perf_counter()
                     try:
                         os.fsync(seg.fd)
                     except OSError as exc:
                         raise storage_error(exc, f"fsync of {seg.path}") from None
+                    self.fsync_seconds += time.perf_counter() - started
                     self.fsyncs += 1
                     seg.synced_size = max(seg.synced_size, size)
             with self._lock:

@@ -164,7 +164,10 @@ def test_every_family_reports_what_the_test_did(
         files = sorted(Path(data / f"orders-{partition}").glob("*.log"))
         assert value(m, "weir_log_segments", **labels) == len(files) == 1
         assert value(m, "weir_log_size_bytes", **labels) == sum(f.stat().st_size for f in files)
-        assert value(m, "weir_log_fsyncs_total", **labels) >= 1
+        fsyncs = value(m, "weir_log_fsyncs_total", **labels)
+        assert fsyncs >= 1
+        assert value(m, "weir_log_fsync_duration_seconds_count", **labels) == fsyncs
+        assert value(m, "weir_log_fsync_duration_seconds_sum", **labels) > 0
     assert value(m, "weir_log_end_offset", topic="events.dlq", partition="0") == 2
     assert value(m, "weir_log_recovery_seconds") > 0
 
