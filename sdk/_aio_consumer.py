@@ -5,9 +5,10 @@
             await handle(message)
             await consumer.commit(message)
 
-Membership, positions, fetch requests, commits and Messages come from the same I/O-free modules
-as the sync Consumer (``_membership``, ``_consume_state``, ``_consume_calls``); see
-``weir.sdk._consumer`` for the semantics. Here the heartbeater is an asyncio task, rebalance
+Every decision comes from the same I/O-free core as the sync Consumer
+(``_consume_core.ConsumerCore`` over ``_membership``, ``_consume_state``, ``_consume_calls``);
+see ``weir.sdk._consumer`` for the semantics. Here the heartbeater and the Fetch sent ahead
+are asyncio tasks, rebalance
 callbacks may be plain functions or coroutines (awaited inside ``poll()``), and deserializers
 with a ``deserialize_async`` method are awaited. Create it inside the running event loop.
 """

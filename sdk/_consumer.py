@@ -20,6 +20,12 @@ commits and commits standalone, which the server allows only while the group has
 Delivery is at least once: a record is redelivered after a rebalance or restart unless its
 offset + 1 was committed. Not thread-safe, except that ``commit(asynchronous=True)`` returns a
 ``concurrent.futures.Future`` completed by a worker thread.
+
+Reading: once a Fetch returns records, the next one (from the end of those records) is sent at
+once on a worker thread, so the server reads while the application consumes; a seek, pause or
+revocation makes its reply stale, and it is ignored. Everything else (membership, positions,
+commits, callbacks) is decided by ``_consume_core.ConsumerCore``; this class only sends, waits
+and calls back.
 """
 
 from __future__ import annotations
