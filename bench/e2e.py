@@ -14,6 +14,7 @@ the sequence number; producer and consumer share ``time.perf_counter``).
 from __future__ import annotations
 
 import argparse
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -64,7 +65,8 @@ def sdk_reader(address: str, topic: str, total: int, seen: Seen, stop: threading
                 seen.append((SEQ.unpack(message.key)[0], time.perf_counter()))
 
 
-Reader = Callable[[int, Seen, threading.Event], None]
+Reader = Callable[[str, int, Seen, threading.Event], None]
+"""reader(topic, total, seen, stop)."""
 
 
 def measure(
@@ -78,7 +80,7 @@ def measure(
 
     def guarded() -> None:
         try:
-            reader(total, seen, stop)
+            reader(topic, total, seen, stop)
         except BaseException as e:
             errors.append(e)
 
@@ -106,8 +108,8 @@ def run(rates: list[int], seconds: float) -> list[dict[str, Any]]:
     with ServerProcess() as server:
         channel = server.channel()
         readers: dict[str, Reader] = {
-            "raw Fetch long-poll": lambda n, s, e: raw_reader(channel, topic, n, s, e),
-            "SDK Consumer.poll()": lambda n, s, e: sdk_reader(server.address, topic, n, s, e),
+            "raw Fetch long-poll": functools.partial(raw_reader, channel),
+            "SDK Consumer.poll()": functools.partial(sdk_reader, server.address),
         }
         for rate in rates:
             for how, reader in readers.items():
