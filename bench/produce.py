@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=1.5, help="duration of each cell")
     parser.add_argument("--threads", type=int, default=8, help="Produce calls in flight")
     args = parser.parse_args(argv)
+    threads = 2 if args.smoke else args.threads
     if args.smoke:
         rows = run(list(FORMATS), [100], [100], ["all"], [1], threads=2, seconds=0.2)
     else:
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
         "produce",
         rows,
         notes=[
-            f"client: raw LogService.Produce, {2 if args.smoke else args.threads} threads with one "
+            f"client: raw LogService.Produce, {threads} threads with one "
             "call in flight each (pre-serialized requests), in the bench process; server: "
             "`weir serve` in its own process",
             "ceiling: in-process validate (registry's compiled validator) + append with "
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
             "batch 1: ratio_floor = Produce req/s / req/s of a no-op grpc.aio server process "
             "given the same requests by the same client (the gRPC round-trip floor)",
         ],
-        client="raw Produce, threads x 1 in flight",
+        client=f"raw LogService.Produce, {threads} threads x 1 call in flight",
     )
 
 
