@@ -23,9 +23,12 @@ from weir.v1 import registry_service_pb2 as rs
 
 MONITORING_README = Path(__file__).resolve().parents[2] / "examples" / "monitoring" / "README.md"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-NOW_MS = int(time.time() * 1000)
-OLD_MS = NOW_MS - 120_000
-"""Timestamp of the orders records: two minutes old, so lag in seconds is about 120."""
+
+
+def _two_minutes_ago_ms() -> int:
+    """A record timestamp two minutes before now (taken when the test runs, not at import,
+    since a full suite may import this module minutes before it runs the test)."""
+    return int(time.time() * 1000) - 120_000
 
 
 def scrape(server: ServerThread, accept: str | None = None) -> tuple[str, Samples]:
@@ -84,8 +87,9 @@ def test_every_family_reports_what_the_test_did(
     broker.create_topic("orders", 2)
     broker.create_topic("events", 1, on_invalid="dead_letter")
     values = [avro_bytes(schema_id, {"id": f"o{i}", "qty": i}) for i in range(8)]
-    broker.produce("orders", [record(v, timestamp_ms=OLD_MS) for v in values[:5]], partition=0)
-    broker.produce("orders", [record(v, timestamp_ms=OLD_MS) for v in values[5:]], partition=1)
+    old_ms = _two_minutes_ago_ms()
+    broker.produce("orders", [record(v, timestamp_ms=old_ms) for v in values[:5]], partition=0)
+    broker.produce("orders", [record(v, timestamp_ms=old_ms) for v in values[5:]], partition=1)
     garbage = values[0][:5] + b"\xff\xff\xff"  # the right schema id, an undecodable payload
     reply = broker.produce(
         "events", [record(values[0]), record(garbage), record(values[1]), record(garbage)]
@@ -231,7 +235,9 @@ def test_lag_moves_with_commits_and_new_records(
     commit(4)
     assert lag() == (0, 0)  # caught up: no lag in records or seconds
     broker.produce(
-        "t", [record(avro_bytes(schema_id, {"id": "b", "qty": 2}), timestamp_ms=OLD_MS)] * 6
+        "t",
+        [record(avro_bytes(schema_id, {"id": "b", "qty": 2}), timestamp_ms=_two_minutes_ago_ms())]
+        * 6,
     )
     records, seconds = lag()
     assert records == 6
