@@ -29,6 +29,7 @@ from weir.broker.log_servicer import LogServicer
 from weir.broker.metrics_server import observability
 from weir.broker.produce import MAX_REQUEST_BYTES, ProduceService
 from weir.broker.schemas_topic import TopicRegistryStore
+from weir.broker.security.setup import Security, open_security
 from weir.broker.topic_servicer import TopicServicer
 from weir.broker.topics import SCHEMAS_TOPIC, TopicManager
 from weir.core.config import ServerConfig
@@ -38,6 +39,8 @@ from weir.registry.rest.server import HttpServer, start_http_server
 from weir.registry.service import SchemaRegistry
 from weir.registry.servicer import RegistryServicer
 from weir.v1 import (
+    acl_service_pb2,
+    acl_service_pb2_grpc,
     group_service_pb2,
     group_service_pb2_grpc,
     log_service_pb2,
@@ -55,6 +58,7 @@ SERVICE_NAMES = (
     topic_service_pb2.DESCRIPTOR.services_by_name["TopicService"].full_name,
     log_service_pb2.DESCRIPTOR.services_by_name["LogService"].full_name,
     group_service_pb2.DESCRIPTOR.services_by_name["GroupService"].full_name,
+    acl_service_pb2.DESCRIPTOR.services_by_name["AclService"].full_name,
 )
 MAX_MESSAGE_BYTES = MAX_REQUEST_BYTES + (16 << 20)
 """gRPC message limit: the largest produce request plus framing headroom."""
@@ -84,6 +88,8 @@ class WeirServer:
     """Consumer groups and committed offsets."""
     group_ticker: asyncio.Task[None]
     """The loop that expires silent group members."""
+    security: Security
+    """TLS, authentication, ACLs and the audit log."""
 
     @property
     def http_port(self) -> int:
@@ -100,6 +106,7 @@ class WeirServer:
         await self.http.stop()
         await self.grpc_server.stop(grace_s)
         self.registry.close()
+        self.security.close()
         await self.log_store.close()
 
 
@@ -124,7 +131,14 @@ async def create_server(config: ServerConfig) -> WeirServer:
     registry = SchemaRegistry(TopicRegistryStore(schemas))
     groups = GroupManager(topics, log_store)
     await groups.open()
+    try:
+        security = await open_security(config, topics, log_store)
+    except BaseException:
+        registry.close()
+        await log_store.close()
+        raise
     server = grpc.aio.server(
+        interceptors=[security.interceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -133,7 +147,7 @@ async def create_server(config: ServerConfig) -> WeirServer:
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ("grpc.http2.max_ping_strikes", 0),
-        ]
+        ],
     )
     obs = observability(config.slow_request_ms, log_store, registry, groups, recovery_s)
     produce = ProduceService(topics, log_store, RecordGate(registry), metrics=obs.metrics)
@@ -151,6 +165,7 @@ async def create_server(config: ServerConfig) -> WeirServer:
             LogServicer(produce, FetchService(topics, log_store, obs.metrics)),
         ),
         (group_service_pb2_grpc.add_GroupServiceServicer_to_server, GroupServicer(groups)),
+        (acl_service_pb2_grpc.add_AclServiceServicer_to_server, security.servicer),
     )
     for add, servicer in servicers:
         add(servicer, server)  # type: ignore[no-untyped-call]
@@ -163,7 +178,7 @@ async def create_server(config: ServerConfig) -> WeirServer:
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     try:
-        port = server.add_insecure_port(config.grpc_address)
+        port = security.add_port(server, config.grpc_address)
         ui = console.make_console(
             topics=topics,
             log_store=log_store,
@@ -172,10 +187,13 @@ async def create_server(config: ServerConfig) -> WeirServer:
             allow_writes=config.console_allow_writes,
             lag_sample_ms=config.console_lag_sample_ms,
         )
-        mounts = (obs.mount, console.mount(ui))
-        http = await start_http_server(registry, config.http_address, mounts=mounts)
+        mounts = (security.http_mount(), obs.mount, console.mount(ui))
+        http = await start_http_server(
+            registry, config.http_address, mounts=mounts, ssl_context=security.http_ssl
+        )
     except (RuntimeError, UnavailableError) as e:
         registry.close()
+        security.close()
         await log_store.close()
         if isinstance(e, UnavailableError):
             raise
@@ -186,4 +204,4 @@ async def create_server(config: ServerConfig) -> WeirServer:
     group_ticker = asyncio.create_task(groups.run())
     log.info("weir serving gRPC on port %d, data in %s", port, config.data_dir)
     parts = (registry, log_store, topics, health_servicer, http, cleanup, groups, group_ticker)
-    return WeirServer(server, port, *parts)
+    return WeirServer(server, port, *parts, security)

@@ -41,6 +41,25 @@ class ServerConfig:
     """Let the web console (/ui) apply offset resets; off, it only previews them."""
     console_lag_sample_ms: int = 5000
     """How often the web console samples consumer-group lag for its charts."""
+    tls_cert_file: str = ""
+    """PEM certificate (chain) of the server; set with tls_key_file to serve gRPC and HTTP
+    over TLS. Empty: plaintext."""
+    tls_key_file: str = ""
+    """PEM private key of tls_cert_file."""
+    tls_client_ca_file: str = ""
+    """PEM CA certificates that sign client certificates (mutual TLS)."""
+    tls_client_auth: str = "none"
+    """Client certificates: none, or require (verified against tls_client_ca_file; the
+    subject CN becomes the principal User:CN)."""
+    auth_tokens_file: str = ""
+    """File of salted bearer-token hashes (`weir token hash NAME` makes a line); when set,
+    every request must authenticate. Needs TLS."""
+    acl_enabled: bool = False
+    """Authorize every request with ACLs (deny by default); manage them with `weir acl`."""
+    super_users: str = ""
+    """Principals that bypass ACLs, separated by ';' or ',' (e.g. User:admin)."""
+    audit_log_file: str = ""
+    """Where admin and registry changes are logged as JSON lines; empty: DATA_DIR/audit.log."""
 
 
 def load_config(

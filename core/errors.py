@@ -44,6 +44,8 @@ these attributes, never the message text.
     ├── IncompatibleSchemaError        FAILED_PRECONDITION (reason INCOMPATIBLE_SCHEMA)
     ├── StorageFullError               RESOURCE_EXHAUSTED, retriable
     ├── CorruptDataError               DATA_LOSS
+    ├── UnauthenticatedError           UNAUTHENTICATED
+    ├── PermissionDeniedError          PERMISSION_DENIED
     └── UnavailableError               UNAVAILABLE, retriable
 
 ``error_class(reason)`` finds the class for a reason, built from the subclasses themselves.
@@ -319,6 +321,20 @@ class CorruptDataError(WeirError):
 
     reason = "CORRUPT_DATA"
     grpc_code = grpc.StatusCode.DATA_LOSS
+
+
+class UnauthenticatedError(WeirError):
+    """The request carried no credentials, or credentials the server does not accept."""
+
+    reason = "UNAUTHENTICATED"
+    grpc_code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDeniedError(WeirError):
+    """The principal is not allowed that operation on that resource (ACLs)."""
+
+    reason = "PERMISSION_DENIED"
+    grpc_code = grpc.StatusCode.PERMISSION_DENIED
 
 
 class UnavailableError(WeirError):

@@ -25,6 +25,7 @@ from weir.sdk._aio_producer import AsyncProducer
 from weir.sdk._aio_registry import AsyncSchemaRegistryClient
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._consumer import Consumer
+from weir.sdk._credentials import Credentials
 from weir.sdk._producer import Producer
 from weir.sdk._records import (
     AsyncDeserializer,
@@ -83,6 +84,7 @@ __all__ = [
     "CompatibilityCheck",
     "CompatibilityLevel",
     "Consumer",
+    "Credentials",
     "DeletedGroup",
     "Deserializer",
     "GroupDescription",

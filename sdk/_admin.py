@@ -26,6 +26,7 @@ from weir.sdk._admin_shared import ListedOffset, OffsetSpec, TopicInfo
 from weir.sdk._call import Call
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._client import GrpcClient
+from weir.sdk._credentials import Credentials
 from weir.sdk._retry import RetryPolicy
 from weir.v1 import group_service_pb2_grpc as gs_grpc
 from weir.v1 import log_service_pb2_grpc as ls_grpc
@@ -46,8 +47,9 @@ class Admin(GrpcClient):
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
-        super().__init__(server, timeout_s=timeout_s, retry=retry)
+        super().__init__(server, timeout_s=timeout_s, retry=retry, credentials=credentials)
         self._stubs: dict[str, Any] = {
             shared.TOPICS: ts_grpc.TopicServiceStub(self._channel),  # type: ignore[no-untyped-call]
             shared.LOG: ls_grpc.LogServiceStub(self._channel),  # type: ignore[no-untyped-call]

@@ -14,7 +14,8 @@ from typing import Any, Self, TypeVar
 import grpc
 import grpc.aio
 
-from weir.sdk._channel import CHANNEL_OPTIONS, DEFAULT_SERVER, DEFAULT_TIMEOUT_S, ClientBase
+from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, ClientBase
+from weir.sdk._credentials import Credentials
 from weir.sdk._retry import RetryPolicy
 
 R = TypeVar("R")
@@ -32,9 +33,15 @@ class AsyncGrpcClient(ClientBase):
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
-        super().__init__(server, timeout_s=timeout_s, retry=retry)
-        self._channel = grpc.aio.insecure_channel(server, options=CHANNEL_OPTIONS)
+        super().__init__(server, timeout_s=timeout_s, retry=retry, credentials=credentials)
+        secure, options = self._channel_settings()
+        self._channel = (
+            grpc.aio.secure_channel(server, secure, options=options)
+            if secure is not None
+            else grpc.aio.insecure_channel(server, options=options)
+        )
 
     async def close(self) -> None:
         """Close the channel. Calls after this raise FailedPreconditionError."""

@@ -42,7 +42,9 @@ class AsyncProducer(core_.ProducerBase, AsyncGrpcClient):
     """
 
     def _open(self, server: str, timeout_s: float, retry: RetryPolicy | None) -> None:
-        AsyncGrpcClient.__init__(self, server, timeout_s=timeout_s, retry=retry)
+        AsyncGrpcClient.__init__(
+            self, server, timeout_s=timeout_s, retry=retry, credentials=self._credentials
+        )
         self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._wake = asyncio.Event()

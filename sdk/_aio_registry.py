@@ -15,6 +15,7 @@ from weir.sdk import _registry_shared as shared
 from weir.sdk._aio_client import AsyncGrpcClient
 from weir.sdk._call import Call
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
+from weir.sdk._credentials import Credentials
 from weir.sdk._retry import RetryPolicy
 from weir.sdk._types import (
     LATEST,
@@ -42,8 +43,9 @@ class AsyncSchemaRegistryClient(AsyncGrpcClient):
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
-        super().__init__(server, timeout_s=timeout_s, retry=retry)
+        super().__init__(server, timeout_s=timeout_s, retry=retry, credentials=credentials)
         self._stub: Any = rs_grpc.RegistryServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._stubs: dict[str, Any] = {shared.STUB: self._stub}
         self._schemas = shared.SchemaCache()

@@ -11,6 +11,7 @@ from weir.core.errors import (
     WeirError,
 )
 from weir.core.status import from_rpc_error
+from weir.sdk._credentials import Credentials
 from weir.sdk._retry import NO_RETRY, RetryPolicy
 
 DEFAULT_SERVER = "localhost:50051"
@@ -68,8 +69,9 @@ def explain(error: WeirError, server: str) -> WeirError:
 
 
 class ClientBase:
-    """What the sync and asyncio clients share: address, deadline, retry policy, closed flag,
-    and the decision after a failed attempt. Subclasses own the channel and the waiting."""
+    """What the sync and asyncio clients share: address, deadline, retry policy, credentials,
+    closed flag, and the decision after a failed attempt. Subclasses own the channel (made
+    from ``_channel_settings``) and the waiting."""
 
     def __init__(
         self,
@@ -77,15 +79,32 @@ class ClientBase:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         check_address(server, timeout_s)
+        if credentials is not None and not isinstance(credentials, Credentials):
+            raise InvalidArgumentError(
+                f"credentials must be a weir.sdk.Credentials, not {type(credentials).__name__}"
+            )
         self.server = server
         """The HOST:PORT this client talks to."""
         self.timeout_s = timeout_s
         """The deadline of every call, in seconds."""
         self.retry = retry or RetryPolicy()
         """How calls that may safely run twice are retried after a retriable error."""
+        self.credentials = credentials
+        """TLS and token settings; None: plaintext, no credentials."""
         self._closed = False
+
+    def _channel_settings(
+        self, extra: tuple[tuple[str, int], ...] = ()
+    ) -> tuple[grpc.ChannelCredentials | None, list[tuple[str, int | str]]]:
+        """The channel credentials (None: an insecure channel) and options."""
+        options: list[tuple[str, int | str]] = [*CHANNEL_OPTIONS, *extra]
+        if self.credentials is None:
+            return None, options
+        options.extend(self.credentials.options())
+        return self.credentials.channel_credentials(), options
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(server={self.server!r}, timeout_s={self.timeout_s})"

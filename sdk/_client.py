@@ -11,7 +11,8 @@ from typing import Any, Self, TypeVar
 
 import grpc
 
-from weir.sdk._channel import CHANNEL_OPTIONS, DEFAULT_SERVER, DEFAULT_TIMEOUT_S, ClientBase
+from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, ClientBase
+from weir.sdk._credentials import Credentials
 from weir.sdk._retry import RetryPolicy
 
 R = TypeVar("R")
@@ -26,9 +27,15 @@ class GrpcClient(ClientBase):
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
-        super().__init__(server, timeout_s=timeout_s, retry=retry)
-        self._channel = grpc.insecure_channel(server, options=CHANNEL_OPTIONS)
+        super().__init__(server, timeout_s=timeout_s, retry=retry, credentials=credentials)
+        secure, options = self._channel_settings()
+        self._channel = (
+            grpc.secure_channel(server, secure, options=options)
+            if secure is not None
+            else grpc.insecure_channel(server, options=options)
+        )
 
     def close(self) -> None:
         """Close the channel. Calls after this raise FailedPreconditionError."""

@@ -45,6 +45,7 @@ from weir.sdk._consume_calls import Offsets, Partitions
 from weir.sdk._consume_core import ConsumerCore, core_options
 from weir.sdk._consume_ops import Callback, Commit, Decode, Fetch, Op, Sleep, Stepper, Steps
 from weir.sdk._consume_state import OffsetReset
+from weir.sdk._credentials import Credentials
 from weir.sdk._membership import Topics
 from weir.sdk._records import Deserializer, Message, TopicPartition
 from weir.sdk._retry import RetryPolicy
@@ -83,17 +84,20 @@ class Consumer:
         fetch_max_bytes: int = 50 << 20,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         """Connect; with ``topics``, join ``group_id`` in the background (poll() to consume)."""
         changed, wake = threading.Event(), threading.Event()
-        self._core = core = ConsumerCore("Consumer", **core_options(locals()))
+        settings = dict(locals())
+        del settings["credentials"]  # a connection setting, like server and timeout_s
+        self._core = core = ConsumerCore("Consumer", **core_options(settings))
         self._changed, self._wake = changed, wake
         self.settings = core.settings
         """The checked settings."""
         self.group_id = group_id
         """The consumer group, or None."""
         self._state = core.state
-        self._client = GrpcClient(server, timeout_s=timeout_s, retry=retry)
+        self._client = GrpcClient(server, timeout_s=timeout_s, retry=retry, credentials=credentials)
         channel = self._client._channel
         self._stubs: dict[str, Any] = {
             "log": ls_grpc.LogServiceStub(channel),  # type: ignore[no-untyped-call]

@@ -16,6 +16,7 @@ from weir.sdk import _produce_config as pc
 from weir.sdk import _produce_record as pr
 from weir.sdk import _topic_meta as tm
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, closed_error
+from weir.sdk._credentials import Credentials
 from weir.sdk._produce_batches import Done, Row
 from weir.sdk._produce_state import Accumulator
 from weir.sdk._produce_steps import Send
@@ -196,6 +197,7 @@ class ProducerBase:
         metadata_max_age_ms: float = 300_000,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         config = pc.make_config(
             acks=acks,
@@ -218,6 +220,7 @@ class ProducerBase:
         self.value_serializer = value_serializer
         """Turns values into bytes; None sends bytes or str values as they are."""
         self._core = ProducerCore(config, key_serializer, value_serializer)
+        self._credentials = credentials
         self._open(server, timeout_s, retry)
 
     def _open(self, server: str, timeout_s: float, retry: RetryPolicy | None) -> None:

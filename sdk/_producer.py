@@ -45,7 +45,9 @@ class Producer(core_.ProducerBase, GrpcClient):
     """
 
     def _open(self, server: str, timeout_s: float, retry: RetryPolicy | None) -> None:
-        GrpcClient.__init__(self, server, timeout_s=timeout_s, retry=retry)
+        GrpcClient.__init__(
+            self, server, timeout_s=timeout_s, retry=retry, credentials=self._credentials
+        )
         self._log: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._topics: Any = ts_grpc.TopicServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._cond = threading.Condition()

@@ -17,6 +17,7 @@ from weir.sdk import _registry_shared as shared
 from weir.sdk._call import Call
 from weir.sdk._channel import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk._client import GrpcClient
+from weir.sdk._credentials import Credentials
 from weir.sdk._retry import RetryPolicy
 from weir.sdk._types import (
     LATEST,
@@ -41,8 +42,9 @@ class SchemaRegistryClient(GrpcClient):
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
-        super().__init__(server, timeout_s=timeout_s, retry=retry)
+        super().__init__(server, timeout_s=timeout_s, retry=retry, credentials=credentials)
         self._stub: Any = rs_grpc.RegistryServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._stubs: dict[str, Any] = {shared.STUB: self._stub}
         self._schemas = shared.SchemaCache()

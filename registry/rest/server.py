@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,10 +33,13 @@ Mount = Callable[[web.Application], None]
 
 
 async def start_http_server(
-    registry: SchemaRegistry, address: str, mounts: Sequence[Mount] = ()
+    registry: SchemaRegistry,
+    address: str,
+    mounts: Sequence[Mount] = (),
+    ssl_context: ssl.SSLContext | None = None,
 ) -> HttpServer:
     """Serve the Confluent-compatible REST API on HOST:PORT (port 0 picks a free one), plus
-    whatever ``mounts`` add to the same app."""
+    whatever ``mounts`` add to the same app; over TLS with ``ssl_context``."""
     host, _, port_text = address.rpartition(":")
     try:
         port = int(port_text)
@@ -52,7 +56,7 @@ async def start_http_server(
     except OSError as e:
         await runner.cleanup()
         raise UnavailableError(f"cannot bind HTTP on {address}: {e}") from None
-    site = web.SockSite(runner, sock)
+    site = web.SockSite(runner, sock, ssl_context=ssl_context)
     await site.start()
     return HttpServer(runner, sock.getsockname()[1])
 

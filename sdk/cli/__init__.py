@@ -1,4 +1,4 @@
-"""The `weir` command line: serve, schema, topic, produce, consume and group.
+"""The `weir` command line: serve, schema, topic, produce, consume, group, acl and token.
 
 Exit codes, the same for every command: 0 success or compatible, 1 incompatible or
 refused, 2 invalid input or usage, 3 server unreachable, 4 unexpected server fault.
@@ -10,8 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from weir.sdk.cli import consume, group, produce, schema, serve, topic
+from weir.sdk.cli import acl, consume, group, produce, schema, serve, token, topic
 from weir.sdk.cli._output import OK, silence_stdout
+from weir.sdk.cli._workflow_client import export_credential_flags
 
 EXAMPLES = """\
 examples:
@@ -22,6 +23,7 @@ examples:
   echo '{"id": "o-1", "qty": 2}' | weir produce orders
   weir consume orders --from-beginning --max 10
   weir group describe billing
+  weir acl add --allow-principal User:alice --operation write --topic orders
 
 exit codes: 0 ok or compatible, 1 incompatible or refused, 2 invalid input or usage,
             3 server unreachable, 4 unexpected server fault
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_parser(commands)
     consume.add_parser(commands)
     group.add_parser(commands)
+    acl.add_parser(commands)
+    token.add_parser(commands)
     return parser
 
 
@@ -51,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             args = build_parser().parse_args(argv)
+            export_credential_flags(args)
             code: int = args.run(args)
         finally:  # --help exits from inside parse_args; its text may still be buffered
             sys.stdout.flush()

@@ -19,7 +19,7 @@ from weir.core.errors import UnavailableError
 from weir.core.status import from_rpc_error
 from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, Admin, SchemaRegistryClient
 from weir.sdk.cli._output import Output, command
-from weir.sdk.cli._workflow_client import server_address
+from weir.sdk.cli._workflow_client import add_credential_args, cli_credentials, server_address
 from weir.v1 import log_service_pb2 as ls
 from weir.v1 import log_service_pb2_grpc as ls_grpc
 
@@ -35,7 +35,16 @@ class LogCalls:
         self.timeout_s = timeout_s
         """The deadline of a call, in seconds (plus the long-poll wait for Fetch)."""
         options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)]
-        self._channel = grpc.insecure_channel(server, options=options)
+        credentials = cli_credentials()
+        self._channel = (
+            grpc.secure_channel(
+                server,
+                credentials.channel_credentials(),
+                options=[*options, *credentials.options()],
+            )
+            if credentials is not None
+            else grpc.insecure_channel(server, options=options)
+        )
         self._stub: Any = ls_grpc.LogServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     def produce(self, request: ls.ProduceRequest) -> ls.ProduceResponse:
@@ -76,7 +85,7 @@ class Clients:
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
-    """--server and --timeout, as every `weir schema` command has them."""
+    """--server, --timeout and the TLS/token flags, as every `weir schema` command has them."""
     parser.add_argument(
         "--server",
         metavar="HOST:PORT",
@@ -89,14 +98,16 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"deadline per call (default {DEFAULT_TIMEOUT_S:g})",
     )
+    add_credential_args(parser)
 
 
 @contextlib.contextmanager
 def connect(args: argparse.Namespace) -> Iterator[Clients]:
     """Clients for ``args.server``; unreachable becomes an UnavailableError naming it."""
     server = server_address([args.server])
-    admin = Admin(server, timeout_s=args.timeout)
-    registry = SchemaRegistryClient(server, timeout_s=args.timeout)
+    credentials = cli_credentials()
+    admin = Admin(server, timeout_s=args.timeout, credentials=credentials)
+    registry = SchemaRegistryClient(server, timeout_s=args.timeout, credentials=credentials)
     log = LogCalls(server, args.timeout)
     try:
         yield Clients(server, admin, registry, log)

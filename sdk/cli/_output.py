@@ -27,7 +27,9 @@ from weir.core.errors import (
     InvalidArgumentError,
     NotFoundError,
     OffsetOutOfRangeError,
+    PermissionDeniedError,
     TopicAlreadyExistsError,
+    UnauthenticatedError,
     UnavailableError,
     WeirError,
 )
@@ -53,7 +55,9 @@ def exit_code(error: WeirError) -> int:
         | NotFoundError
         | FailedPreconditionError
         | TopicAlreadyExistsError
-        | OffsetOutOfRangeError,
+        | OffsetOutOfRangeError
+        | PermissionDeniedError
+        | UnauthenticatedError,
     ):
         return INVALID
     return SERVER_FAULT

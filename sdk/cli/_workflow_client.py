@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
 
 from weir.core.errors import UnavailableError
-from weir.sdk import DEFAULT_SERVER, SchemaRegistryClient
+from weir.sdk import DEFAULT_SERVER, Credentials, SchemaRegistryClient
+
+CREDENTIAL_FLAGS = {
+    "tls_ca": "WEIR_TLS_CA",
+    "tls_cert": "WEIR_TLS_CERT",
+    "tls_key": "WEIR_TLS_KEY",
+    "token": "WEIR_TOKEN",
+}
+"""Each credential flag's dest and the environment variable it stands for."""
+
+
+def add_credential_args(parser: argparse.ArgumentParser) -> None:
+    """--tls-ca, --tls-cert, --tls-key and --token (each defaults to its WEIR_* variable)."""
+    group = parser.add_argument_group("security (TLS, mutual TLS, bearer token)")
+    group.add_argument(
+        "--tls-ca", metavar="FILE", help="connect over TLS, trusting this CA (or $WEIR_TLS_CA)"
+    )
+    group.add_argument(
+        "--tls-cert", metavar="FILE", help="client certificate for mutual TLS ($WEIR_TLS_CERT)"
+    )
+    group.add_argument("--tls-key", metavar="FILE", help="its private key ($WEIR_TLS_KEY)")
+    group.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="bearer token; prefer $WEIR_TOKEN, which other users cannot see in `ps`",
+    )
+
+
+def export_credential_flags(args: argparse.Namespace) -> None:
+    """Make credential flags win over the environment for every client this process opens."""
+    for dest, variable in CREDENTIAL_FLAGS.items():
+        value = getattr(args, dest, None)
+        if value:
+            os.environ[variable] = str(value)
+
+
+def cli_credentials() -> Credentials | None:
+    """The credentials from the flags (exported) or WEIR_TLS_* / WEIR_TOKEN; None: plaintext."""
+    return Credentials.from_env()
 
 
 def server_address(flags: Sequence[str | None], config: str | None = None) -> str:
@@ -22,7 +61,8 @@ def server_address(flags: Sequence[str | None], config: str | None = None) -> st
 def connect(server: str, timeout_s: float) -> Iterator[SchemaRegistryClient]:
     """A client for ``server``; unreachable becomes an UnavailableError saying what to do."""
     try:
-        with SchemaRegistryClient(server, timeout_s=timeout_s) as client:
+        credentials = cli_credentials()
+        with SchemaRegistryClient(server, timeout_s=timeout_s, credentials=credentials) as client:
             yield client
     except UnavailableError as e:
         raise UnavailableError(

@@ -112,7 +112,11 @@ def _consume(args: argparse.Namespace, out: Output) -> int:
     with connect(args) as clients:
         positions = _start(clients.admin, args)
         consumer = Consumer(
-            None, server=clients.server, auto_offset_reset="none", timeout_s=clients.admin.timeout_s
+            None,
+            server=clients.server,
+            auto_offset_reset="none",
+            timeout_s=clients.admin.timeout_s,
+            credentials=clients.admin.credentials,
         )
         with consumer:
             for partition, offset in positions.items():
@@ -150,6 +154,7 @@ def _consume_group(args: argparse.Namespace, timeout_ms: int | None) -> int:
             server=clients.server,
             auto_offset_reset="earliest" if earliest else "latest",
             timeout_s=clients.admin.timeout_s,
+            credentials=clients.admin.credentials,
         )
         previous = _exit_on_sigterm()
         try:

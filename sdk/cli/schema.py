@@ -21,7 +21,7 @@ from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S
 from weir.sdk.cli import _schema_commands as cmd
 from weir.sdk.cli import _schema_compat, _workflow_check, _workflow_lint, _workflow_plan
 from weir.sdk.cli._output import Output, command
-from weir.sdk.cli._workflow_client import connect, server_address
+from weir.sdk.cli._workflow_client import add_credential_args, connect, server_address
 from weir.sdk.cli._workflow_report import FORMATS
 
 RAW = argparse.RawDescriptionHelpFormatter
@@ -133,6 +133,7 @@ def add_parser(commands: Any) -> None:
         metavar="SECONDS",
         help=f"deadline per call (default {DEFAULT_TIMEOUT_S:g})",
     )
+    add_credential_args(connection)
     server = argparse.ArgumentParser(add_help=False, parents=[output, connection])
     config = argparse.ArgumentParser(add_help=False)
     config.add_argument(

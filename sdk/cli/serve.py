@@ -20,6 +20,9 @@ examples:
   weir serve --data-dir /var/lib/weir --grpc 0.0.0.0:50051
   WEIR_DATA_DIR=/tmp/w weir serve --config weir-server.toml
   weir serve --log-format json                 # JSON log lines with request ids on stderr
+  weir serve --tls-cert server.crt --tls-key server.key \
+      --tls-client-ca ca.crt --tls-client-auth require \
+      --acl-enabled --super-users User:admin     # mTLS, ACLs, admin bypasses them
 
 exit codes:
   0 shut down cleanly on SIGINT or SIGTERM   2 invalid configuration or data directory
@@ -49,6 +52,25 @@ def add_parser(commands: Any) -> None:
         choices=LOG_FORMATS,
         help="log lines on stderr: text (default), json or logfmt; each carries a request id",
     )
+    security = parser.add_argument_group("security (all off by default)")
+    security.add_argument("--tls-cert", metavar="FILE", help="server certificate (PEM): TLS on")
+    security.add_argument("--tls-key", metavar="FILE", help="its private key (PEM)")
+    security.add_argument("--tls-client-ca", metavar="FILE", help="CA of client certificates")
+    security.add_argument(
+        "--tls-client-auth", choices=("none", "require"), help="require client certs (mTLS)"
+    )
+    security.add_argument(
+        "--auth-tokens", metavar="FILE", help="bearer-token hashes (`weir token hash NAME`)"
+    )
+    security.add_argument(
+        "--acl-enabled", action="store_true", default=None, help="authorize with ACLs"
+    )
+    security.add_argument(
+        "--super-users", metavar="PRINCIPALS", help="bypass ACLs, e.g. 'User:admin;User:ops'"
+    )
+    security.add_argument(
+        "--audit-log", metavar="FILE", help="audit log (default DATA_DIR/audit.log)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -62,6 +84,14 @@ def run(args: argparse.Namespace) -> int:
                 "grpc_address": args.grpc,
                 "http_address": args.http,
                 "log_format": args.log_format,
+                "tls_cert_file": args.tls_cert,
+                "tls_key_file": args.tls_key,
+                "tls_client_ca_file": args.tls_client_ca,
+                "tls_client_auth": args.tls_client_auth,
+                "auth_tokens_file": args.auth_tokens,
+                "acl_enabled": args.acl_enabled,
+                "super_users": args.super_users,
+                "audit_log_file": args.audit_log,
             },
         )
         configure_logging(config.log_format, logging.INFO)

@@ -1,0 +1,129 @@
+"""ACLs kept durably on the compacted ``__acls`` topic, replayed on start.
+
+Like the registry's ``_schemas`` store: one record per ACL, its key the ACL's identity and its
+value the ACL as JSON; removing an ACL appends a tombstone. Appends are fsynced (acks=all)
+before the change is acknowledged, and compaction keeps exactly the live set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+
+from weir.broker.log.api import Acks, NewRecord, TopicName
+from weir.broker.log.engine import EmbeddedLogStore
+from weir.broker.log.partition import Partition
+from weir.broker.security.acl import (
+    AclBinding,
+    AclFilter,
+    Operation,
+    PatternType,
+    Permission,
+    ResourceType,
+)
+from weir.broker.topics import INTERNAL_CONFIG, TopicManager
+
+log = logging.getLogger("weir.acl")
+
+ACLS_TOPIC = TopicName("__acls")
+"""The compacted internal topic holding the ACLs."""
+_READ_BYTES = 1 << 20
+
+
+def to_json(acl: AclBinding) -> dict[str, str]:
+    """An ACL as a JSON object."""
+    return {
+        "principal": acl.principal,
+        "resource_type": acl.resource_type.value,
+        "name": acl.name,
+        "pattern_type": acl.pattern_type.value,
+        "operation": acl.operation.value,
+        "permission": acl.permission.value,
+    }
+
+
+def from_json(doc: dict[str, str]) -> AclBinding:
+    """An ACL from its JSON object."""
+    return AclBinding(
+        principal=doc["principal"],
+        resource_type=ResourceType(doc["resource_type"]),
+        name=doc["name"],
+        pattern_type=PatternType(doc["pattern_type"]),
+        operation=Operation(doc["operation"]),
+        permission=Permission(doc["permission"]),
+    )
+
+
+class AclStore:
+    """The live ACLs in memory, every change appended to ``__acls`` first."""
+
+    def __init__(self, partition: Partition) -> None:
+        self._partition = partition
+        self._acls: dict[str, AclBinding] = {}
+        self.version = 0
+        """Grows on every change, so callers can cache decisions."""
+
+    @classmethod
+    async def open(cls, topics: TopicManager, log_store: EmbeddedLogStore) -> AclStore:
+        """Create ``__acls`` when missing, then replay it."""
+        if topics.find(ACLS_TOPIC) is None:
+            # TopicManager has no public way to add an internal topic after open(); its own
+            # creator is used so __acls is internal (listed as such, never deletable).
+            await topics._create(ACLS_TOPIC, 1, dict(INTERNAL_CONFIG), internal=True)
+        store = cls(log_store.partition(topics.get(ACLS_TOPIC).partition(0)))
+        store._replay()
+        return store
+
+    def _replay(self) -> None:
+        offset: int = self._partition.offsets().log_start
+        end = self._partition.offsets().log_end
+        while offset < end:
+            batch = self._partition.read(offset, _READ_BYTES)
+            if not batch:
+                break
+            for record in batch:
+                key = (record.key or b"").decode()
+                if record.value is None:
+                    self._acls.pop(key, None)
+                else:
+                    self._acls[key] = from_json(json.loads(record.value))
+            offset = batch[-1].offset + 1
+        log.info("loaded %d ACLs from %s", len(self._acls), ACLS_TOPIC)
+
+    def all(self) -> list[AclBinding]:
+        """Every live ACL (the list the authorizer reads)."""
+        return list(self._acls.values())
+
+    def select(self, selector: AclFilter) -> list[AclBinding]:
+        """The ACLs the filter selects, sorted for stable output."""
+        return sorted((a for a in self._acls.values() if selector.matches(a)), key=_order)
+
+    def add(self, acls: Iterable[AclBinding]) -> list[AclBinding]:
+        """Store ACLs (already present ones are kept as they are); returns the new ones."""
+        added = [a for a in dict.fromkeys(acls) if a.key() not in self._acls]
+        self._append([(a.key(), json.dumps(to_json(a)).encode()) for a in added])
+        for acl in added:
+            self._acls[acl.key()] = acl
+        self.version += 1
+        return added
+
+    def remove(self, selector: AclFilter) -> list[AclBinding]:
+        """Remove every ACL the filter selects; returns them."""
+        removed = self.select(selector)
+        self._append([(a.key(), None) for a in removed])
+        for acl in removed:
+            del self._acls[acl.key()]
+        self.version += 1
+        return removed
+
+    def _append(self, records: list[tuple[str, bytes | None]]) -> None:
+        if not records:
+            return
+        stamp = self._partition.now_ms()
+        batch = [NewRecord(value=v, key=k.encode(), timestamp_ms=stamp) for k, v in records]
+        self._partition.append(batch, Acks.ALL)
+
+
+def _order(acl: AclBinding) -> tuple[str, ...]:
+    return (acl.resource_type, acl.name, acl.principal, acl.operation, acl.permission)
