@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from weir.broker.log.api import LogStore, Offset, PartitionOffsets, Record
 from weir.broker.metrics import BrokerMetrics
@@ -53,9 +54,14 @@ class FetchedPartition:
     """About how many bytes the records take (keys, values and a fixed overhead each)."""
 
 
+_KEY, _VALUE = itemgetter(2), itemgetter(3)
+
+
 def _size(records: Sequence[Record]) -> int:
-    keys = sum(len(r.key) for r in records if r.key)
-    return keys + sum(len(r.value) for r in records if r.value) + RECORD_OVERHEAD * len(records)
+    """Keys, values and a fixed overhead per record, summed in C (no per-record bytecode)."""
+    keys = sum(map(len, filter(None, map(_KEY, records))))
+    values = sum(map(len, filter(None, map(_VALUE, records))))
+    return keys + values + RECORD_OVERHEAD * len(records)
 
 
 def _per_topic(results: Sequence[FetchedPartition]) -> dict[str, tuple[int, int]]:
