@@ -187,7 +187,8 @@ async def create_server(config: ServerConfig) -> WeirServer:
             allow_writes=config.console_allow_writes,
             lag_sample_ms=config.console_lag_sample_ms,
         )
-        mounts = (security.http_mount(), obs.mount, console.mount(ui))
+        # Each mount puts its middleware outermost, so security goes last: it runs first.
+        mounts = (obs.mount, console.mount(ui), security.http_mount())
         http = await start_http_server(
             registry, config.http_address, mounts=mounts, ssl_context=security.http_ssl
         )

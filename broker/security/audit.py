@@ -40,6 +40,7 @@ class AuditLog:
         outcome: str,
         transport: str,
         peer: str,
+        request_id: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
         """Write one line."""
@@ -51,7 +52,7 @@ class AuditLog:
             "outcome": outcome,
             "transport": transport,
             "peer": peer,
-            "request_id": REQUEST_ID.get(),
+            "request_id": request_id or REQUEST_ID.get(),
         }
         if details:
             line["details"] = dict(details)

@@ -70,6 +70,8 @@ class Guard:
     async def principal(self, token: str | None, cert_name: str | None) -> str:
         """The caller's principal; raises UnauthenticatedError for missing or bad credentials."""
         if token is not None:
+            if self.tokens is None and not self.active:
+                return ANONYMOUS  # security is off: a token changes nothing
             if self.tokens is None:
                 raise UnauthenticatedError(
                     "this server does not accept bearer tokens (no auth_tokens_file); "

@@ -24,6 +24,7 @@ from weir.broker.security.guard import Guard, bearer_token
 from weir.broker.security.interceptor import resources
 from weir.broker.security.rules import Need
 from weir.core.errors import PermissionDeniedError, UnauthenticatedError, WeirError
+from weir.core.rpc import REQUEST_ID_HEADER
 from weir.registry.rest.server import Mount
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -101,8 +102,8 @@ def middleware(guard: Guard) -> Any:
         resource = request.match_info.route.resource
         template = resource.canonical if resource is not None else request.path
         needs = needs_for(request.method, template, dict(request.match_info))
-        mutation = request.method in ("POST", "PUT", "DELETE") and not template.startswith(
-            ("/ui", "/compatibility")
+        mutation = request.method in ("POST", "PUT", "DELETE") and (
+            template == "/ui/reset" or not template.startswith(("/ui", "/compatibility"))
         )
         audited = guard.audit is not None and mutation and template != "/subjects/{subject}"
         action = f"{request.method} {template}"
@@ -137,6 +138,7 @@ def middleware(guard: Guard) -> Any:
                 action=action,
                 needs=needs,
                 outcome=outcome,
+                request_id=response.headers.get(REQUEST_ID_HEADER),
             )
         return response
 
@@ -161,6 +163,7 @@ def _audit(
     action: str,
     needs: list[Need],
     outcome: str,
+    request_id: str | None = None,
 ) -> None:
     assert guard.audit is not None
     guard.audit.record(
@@ -170,6 +173,7 @@ def _audit(
         outcome=outcome,
         transport="http",
         peer=request.remote or "-",
+        request_id=request_id,
     )
 
 

@@ -22,6 +22,7 @@ from google.rpc import error_details_pb2, status_pb2
 from weir.broker.security.guard import Guard, bearer_token
 from weir.broker.security.rules import AUTHENTICATED_SERVICES, OPEN_METHODS, RULES, Need, Rule
 from weir.core.errors import PermissionDeniedError, UnauthenticatedError, WeirError
+from weir.core.rpc import REQUEST_ID_HEADER
 from weir.core.status import to_status
 
 _AUTHORIZATION = "authorization"
@@ -78,6 +79,14 @@ async def _principal(guard: Guard, context: Any) -> str:
     return await guard.principal(token, _cert_name(context))
 
 
+def _request_id(context: Any) -> str | None:
+    """The id @rpc gave the call (it puts it in the trailers, on success and failure)."""
+    for key, value in context.trailing_metadata() or ():
+        if key == REQUEST_ID_HEADER:
+            return str(value)
+    return None
+
+
 def _outcome(context: Any) -> str:
     """The failed call's error reason, from the rich status it was aborted with."""
     for key, value in context.trailing_metadata() or ():
@@ -108,6 +117,7 @@ def _wrap(
                 outcome=outcome,
                 transport="grpc",
                 peer=context.peer(),
+                request_id=_request_id(context),
             )
 
     if handler.stream_stream is not None:

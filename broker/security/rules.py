@@ -146,5 +146,7 @@ RULES: dict[str, Rule] = {
 
 OPEN_METHODS = frozenset({"grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch"})
 """Health checks: answered without credentials, so load balancers and probes work."""
-AUTHENTICATED_SERVICES = frozenset({"grpc.reflection.v1alpha.ServerReflection"})
+AUTHENTICATED_SERVICES = frozenset(
+    {"grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"}
+)
 """Services any authenticated caller may use (reflection describes the API, not data)."""
