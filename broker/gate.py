@@ -61,6 +61,8 @@ class Refused(Exception):
         self.refusal = refusal
 
 
+MAX_HEADERS = 100
+"""Default limit on headers per record."""
 _UNCHECKED = (0, 0)
 """(schema id, subject version) of a field that is not checked."""
 
@@ -86,8 +88,10 @@ class RecordGate:
     when the registry changes or the topic's config object is replaced.
     """
 
-    def __init__(self, registry: SchemaRegistry) -> None:
+    def __init__(self, registry: SchemaRegistry, max_headers: int = MAX_HEADERS) -> None:
         self.registry = registry
+        self.max_headers = max_headers
+        """Limit: headers on one record (max_headers_per_record)."""
         self._routes: dict[str, tuple[TopicConfig, dict[tuple[str, bytes], _Route]]] = {}
         self._generation = registry.generation
 
@@ -97,6 +101,8 @@ class RecordGate:
         key_bytes, value_bytes, headers, timestamp = record
         size = len(key_bytes or b"") + len(value_bytes or b"")
         if headers:
+            if len(headers) > self.max_headers:
+                raise Refused(_too_many_headers(index, len(headers), self.max_headers))
             size += sum(len(k) + len(v) for k, v in headers)
         if size > config.max_message_bytes:
             raise Refused(
@@ -105,7 +111,7 @@ class RecordGate:
                     RecordTooLargeError(
                         f"record {index} is {size} bytes, over max.message.bytes="
                         f"{config.max_message_bytes} of topic '{topic.name}'",
-                        metadata={"index": str(index)},
+                        metadata={"index": str(index), "limit": "max.message.bytes"},
                     ),
                     rule="max.message.bytes",
                 )
@@ -243,6 +249,17 @@ class RecordGate:
                 metadata={"rule": "subject-membership"},
             )
         return version
+
+
+def _too_many_headers(index: int, count: int, limit: int) -> Refusal:
+    return Refusal(
+        index,
+        InvalidRecordError(
+            f"record {index} has {count} headers, over the limit max_headers_per_record={limit}",
+            metadata={"index": str(index), "limit": "max_headers_per_record"},
+        ),
+        rule="max_headers_per_record",
+    )
 
 
 def _refusal(

@@ -21,9 +21,12 @@ from weir.broker.metrics import BrokerMetrics
 from weir.broker.topics import DLQ_SUFFIX, Topic, TopicManager
 from weir.core.errors import InvalidArgumentError, InvalidRequestSizeError, WeirError
 from weir.core.partitioner import partition_for_key
+from weir.registry.formats.limits import DEFAULT_MAX_DEPTH, budget, out_of_time
 
 MAX_RECORDS_PER_REQUEST = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
+VALIDATION_TIMEOUT_MS = 2000
+PATTERN_TIMEOUT_MS = 100
 _MAX_LISTED_BYTES = 3000
 
 
@@ -82,6 +85,9 @@ class ProduceService:
         now_ms: Callable[[], int] = _wall_ms,
         max_records: int = MAX_RECORDS_PER_REQUEST,
         max_bytes: int = MAX_REQUEST_BYTES,
+        max_payload_depth: int = DEFAULT_MAX_DEPTH,
+        validation_timeout_ms: int = VALIDATION_TIMEOUT_MS,
+        pattern_timeout_ms: int = PATTERN_TIMEOUT_MS,
         metrics: BrokerMetrics | None = None,
     ) -> None:
         self.topics = topics
@@ -91,6 +97,9 @@ class ProduceService:
         self.now_ms = now_ms
         self.max_records = max_records
         self.max_bytes = max_bytes
+        self.max_payload_depth = max_payload_depth
+        self.validation_timeout_ms = validation_timeout_ms
+        self.pattern_timeout_ms = pattern_timeout_ms
         self._sticky = itertools.count()
 
     async def produce(
@@ -108,14 +117,24 @@ class ProduceService:
         now = self.now_ms()
         plans: list[_Plan] = []
         all_refusals: list[tuple[int, Refusal]] = []
-        for b, batch in enumerate(batches):
-            if producer_id and batch.partition is None:
-                raise InvalidArgumentError(
-                    f"batch {b}: an idempotent producer must name the partition of each batch",
-                    metadata={"batch": str(b)},
+        limits = (self.max_payload_depth, self.validation_timeout_ms, self.pattern_timeout_ms)
+        with budget(*limits) as spent:
+            for b, batch in enumerate(batches):
+                if producer_id and batch.partition is None:
+                    raise InvalidArgumentError(
+                        f"batch {b}: an idempotent producer must name the partition of each batch",
+                        metadata={"batch": str(b)},
+                    )
+                seq = batch.base_sequence if producer_id else 0
+                plans += self._gate(
+                    topic,
+                    b,
+                    batch,
+                    now,
+                    seq=seq,
+                    all_refusals=all_refusals,
+                    deadline=spent.deadline,
                 )
-            seq = batch.base_sequence if producer_id else 0
-            plans += self._gate(topic, b, batch, now, seq=seq, all_refusals=all_refusals)
         policy = topic.config.on_invalid
         if all_refusals and metrics is not None:
             metrics.refused(topic.name, ((r.subject, r.error.reason) for _, r in all_refusals))
@@ -151,6 +170,7 @@ class ProduceService:
         *,
         seq: int,
         all_refusals: list[tuple[int, Refusal]],
+        deadline: float,
     ) -> list[_Plan]:
         """Check one batch's records and group them by partition."""
         groups: dict[int, BatchOutcome] = {}
@@ -171,6 +191,10 @@ class ProduceService:
                 outcome = groups[p] = BatchOutcome(b, p)
                 records[p] = []
             try:
+                if time.monotonic() > deadline:
+                    raise Refused(
+                        Refusal(i, out_of_time(f"record {i}"), rule="validation_timeout_ms")
+                    )
                 records[p].append(check(topic, i, record, now))
             except Refused as refused:
                 outcome.refusals.append(refused.refusal)
@@ -203,7 +227,10 @@ class ProduceService:
         return 0 if appended.duplicate else len(new_records)
 
     def _check_size(self, topic: Topic, batches: Sequence[ProduceBatch]) -> int:
-        """The request's key and value bytes, or raise when it is empty or too big."""
+        """The request's key and value bytes, or raise when it is empty or too big.
+
+        The max_request_bytes limit counts header names and values too.
+        """
         count = sum(len(b.records) for b in batches)
         if count == 0:
             raise InvalidRequestSizeError(
@@ -211,14 +238,17 @@ class ProduceService:
             )
         if count > self.max_records:
             raise InvalidRequestSizeError(
-                f"produce request has {count} records, over the limit of {self.max_records}; "
+                f"produce request has {count} records, over the limit of {self.max_records} "
+                "(max_records_per_request); "
                 "split it into smaller requests",
                 metadata={"limit": "max_records_per_request"},
             )
         size = sum(len(r.key or b"") + len(r.value or b"") for b in batches for r in b.records)
-        if size > self.max_bytes:
+        extra = sum(len(k) + len(v) for b in batches for r in b.records for k, v in r.headers)
+        if size + extra > self.max_bytes:
             raise InvalidRequestSizeError(
-                f"produce request carries {size} bytes, over the limit of {self.max_bytes}; "
+                f"produce request carries {size + extra} bytes, over the limit of "
+                f"{self.max_bytes} (max_request_bytes); "
                 "split it into smaller requests",
                 metadata={"limit": "max_request_bytes"},
             )
@@ -291,5 +321,6 @@ def _rejected(topic: Topic, refusals: list[tuple[int, Refusal]]) -> WeirError:
             "rule": first.rule,
             "refusals": json.dumps(listed),
             "refused": str(len(refusals)),
+            **{k: v for k, v in first.error.metadata.items() if k == "limit"},
         },
     )

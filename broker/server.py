@@ -24,6 +24,7 @@ from weir.broker.fetch import FetchService
 from weir.broker.gate import RecordGate
 from weir.broker.group_servicer import GroupServicer
 from weir.broker.groups.service import GroupManager
+from weir.broker.limits import LimitedTopicManager, grpc_options
 from weir.broker.log.engine import EmbeddedLogStore
 from weir.broker.log_servicer import LogServicer
 from weir.broker.metrics_server import observability
@@ -36,6 +37,7 @@ from weir.core.config import ServerConfig
 from weir.core.errors import UnavailableError
 from weir.core.rpc import attach_observer
 from weir.registry.rest.server import HttpServer, start_http_server
+from weir.registry.schema_limits import SchemaLimits
 from weir.registry.service import SchemaRegistry
 from weir.registry.servicer import RegistryServicer
 from weir.v1 import (
@@ -125,10 +127,18 @@ async def create_server(config: ServerConfig) -> WeirServer:
     started = time.perf_counter()
     log_store = EmbeddedLogStore(config.data_dir / "log")
     recovery_s = time.perf_counter() - started
-    topics = TopicManager(config.data_dir, log_store)
+    topics = LimitedTopicManager(
+        config.data_dir,
+        log_store,
+        max_topics=config.max_topics,
+        max_partitions=config.max_partitions,
+    )
     await topics.open()
     schemas = log_store.partition(topics.get(SCHEMAS_TOPIC).partition(0))
-    registry = SchemaRegistry(TopicRegistryStore(schemas))
+    registry = SchemaRegistry(
+        TopicRegistryStore(schemas),
+        SchemaLimits(config.max_schema_bytes, config.max_schema_depth),
+    )
     groups = GroupManager(topics, log_store)
     await groups.open()
     try:
@@ -139,18 +149,21 @@ async def create_server(config: ServerConfig) -> WeirServer:
         raise
     server = grpc.aio.server(
         interceptors=[security.interceptor()],
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            # SDK clients ping every 30 s even when idle (sdk/_channel.py) so a dead connection
-            # is found; allow that instead of answering GOAWAY too_many_pings.
-            ("grpc.keepalive_permit_without_calls", 1),
-            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-            ("grpc.http2.max_ping_strikes", 0),
-        ],
+        options=grpc_options(config),  # limits: see broker/limits.py
+        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     obs = observability(config.slow_request_ms, log_store, registry, groups, recovery_s)
-    produce = ProduceService(topics, log_store, RecordGate(registry), metrics=obs.metrics)
+    produce = ProduceService(
+        topics,
+        log_store,
+        RecordGate(registry, max_headers=config.max_headers_per_record),
+        max_records=config.max_records_per_request,
+        max_bytes=config.max_request_bytes,
+        max_payload_depth=config.max_payload_depth,
+        validation_timeout_ms=config.validation_timeout_ms,
+        pattern_timeout_ms=config.pattern_timeout_ms,
+        metrics=obs.metrics,
+    )
     servicers = (
         (
             registry_service_pb2_grpc.add_RegistryServiceServicer_to_server,

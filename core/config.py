@@ -60,6 +60,36 @@ class ServerConfig:
     """Principals that bypass ACLs, separated by ';' or ',' (e.g. User:admin)."""
     audit_log_file: str = ""
     """Where admin and registry changes are logged as JSON lines; empty: DATA_DIR/audit.log."""
+    max_request_bytes: int = 64 << 20
+    """Limit: key, value and header bytes of one produce request."""
+    max_records_per_request: int = 100_000
+    """Limit: records in one produce request."""
+    max_headers_per_record: int = 100
+    """Limit: headers on one record."""
+    max_schema_bytes: int = 1 << 20
+    """Limit: UTF-8 bytes of one schema's text (registry)."""
+    max_schema_depth: int = 100
+    """Limit: nesting of a schema (JSON levels for Avro and JSON Schema, messages for .proto)."""
+    max_payload_depth: int = 100
+    """Limit: nesting of a record payload (JSON levels, Avro and protobuf records)."""
+    validation_timeout_ms: int = 2000
+    """Limit: time spent validating the records of one produce request."""
+    pattern_timeout_ms: int = 100
+    """Limit: time for one JSON Schema pattern match (bounded regex, never Python's re)."""
+    max_topics: int = 10_000
+    """Limit: topics on the server, internal ones included."""
+    max_partitions: int = 100_000
+    """Limit: partitions on the server, across all topics."""
+    max_connections: int = 1000
+    """Limit: open gRPC connections (grpc.max_allowed_incoming_connections)."""
+    max_concurrent_streams: int = 100
+    """Limit: concurrent calls on one gRPC connection (HTTP/2 max_concurrent_streams)."""
+    max_concurrent_rpcs: int = 10_000
+    """Limit: calls in progress on the server; more are refused with RESOURCE_EXHAUSTED."""
+    keepalive_time_ms: int = 60_000
+    """The server pings an idle connection this often to find dead clients."""
+    keepalive_timeout_ms: int = 20_000
+    """A connection whose ping is unanswered this long is closed."""
 
 
 def load_config(
@@ -89,6 +119,11 @@ def load_config(
         raise InvalidArgumentError(
             f"config key log_format: {config.log_format!r} is not one of {', '.join(LOG_FORMATS)}"
         )
+    for name in LIMITS:
+        if getattr(config, name) < 1:
+            raise InvalidArgumentError(
+                f"config key {name}: {getattr(config, name)} is not positive; use 1 or more"
+            )
     if config.slow_request_ms < 0:
         raise InvalidArgumentError(
             f"config key slow_request_ms: {config.slow_request_ms} is negative; use 0 or more"
@@ -96,6 +131,12 @@ def load_config(
     return config
 
 
+LIMITS = tuple(
+    name
+    for name in ServerConfig.__dataclass_fields__
+    if name.startswith(("max_", "keepalive_")) or name.endswith("_timeout_ms")
+)
+"""Config keys that must be positive."""
 LOG_FORMATS = ("text", "json", "logfmt")
 """The accepted values of log_format."""
 _FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}

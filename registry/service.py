@@ -30,6 +30,7 @@ from weir.registry.compatibility import CompatibilityResult, check_compatibility
 from weir.registry.formats import ParsedSchema, RecordValidator
 from weir.registry.model import SchemaInput, StoredSchema, SubjectVersion
 from weir.registry.schema_cache import SchemaCache
+from weir.registry.schema_limits import SchemaLimits
 from weir.registry.state import (
     GLOBAL,
     RegistryState,
@@ -49,8 +50,10 @@ LATEST: None = None
 class SchemaRegistry:
     """Subjects, versions, schemas, levels and modes over a durable store."""
 
-    def __init__(self, store: RegistryStore) -> None:
+    def __init__(self, store: RegistryStore, limits: SchemaLimits | None = None) -> None:
         self._store = store
+        self.limits = limits or SchemaLimits()
+        """Size and depth limits on offered schema text (stored schemas are not re-checked)."""
         self._state = RegistryState()
         self._state.replay(store.load())
         self._cache = SchemaCache(self._state)
@@ -127,7 +130,7 @@ class SchemaRegistry:
     ) -> SubjectVersion:
         """The version of ``subject`` that holds ``schema``."""
         versions = self._versions(subject, include_deleted)
-        _, identity = self._cache.parse_input(schema)
+        _, identity = self._parse_input(schema)
         schema_id = self._state.ids_by_identity.get(identity)
         for sv in reversed(versions):
             if sv.schema.id == schema_id:
@@ -167,6 +170,11 @@ class SchemaRegistry:
         """The compiled record validator for an id, built once."""
         return self._cache.validator(self.get_schema(schema_id))
 
+    def _parse_input(self, schema: SchemaInput) -> tuple[ParsedSchema, str]:
+        """Check the offered text against the limits, then parse it."""
+        self.limits.check(schema.schema_type, schema.text)
+        return self._cache.parse_input(schema)
+
     # ----- compatibility -----------------------------------------------------------------
 
     def check(
@@ -194,7 +202,7 @@ class SchemaRegistry:
         self, subject: str, schema: SchemaInput, version: int | None, latest: bool
     ) -> CompatibilityResult:
         level = self.get_config(subject, default_to_global=True)
-        new, _ = self._cache.parse_input(schema)
+        new, _ = self._parse_input(schema)
         if version is not None or latest:
             old = self.get_version(subject, None if latest else version)
             return check_compatibility(
@@ -225,7 +233,7 @@ class SchemaRegistry:
                 "set the mode to IMPORT first",
                 metadata={"subject": subject},
             )
-        parsed, identity = self._cache.parse_input(schema)
+        parsed, identity = self._parse_input(schema)
         known = self._state.ids_by_identity.get(identity)
         current = self._state.subjects.get(Subject(subject), {})
         for sv in current.values():

@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastavro import parse_schema, schemaless_reader
+from fastavro._read_py import schemaless_reader as python_reader
 
 from weir.core.errors import InvalidRecordError, InvalidReferenceError, InvalidSchemaError
 from weir.core.types import SchemaType
 from weir.registry.formats.avro_canonical import dumps, to_fastavro
 from weir.registry.formats.avro_parse import load_json, parse_tree
+from weir.registry.formats.avro_recursion import is_recursive
 from weir.registry.formats.base import ParsedSchema, RecordValidator, ResolvedReference
+from weir.registry.formats.limits import check_depth, too_deep
 
 
 class AvroSchema(ParsedSchema):
@@ -63,23 +66,36 @@ class AvroSchema(ParsedSchema):
         return node
 
     def validator(self) -> RecordValidator:
-        """A validator that decodes payloads with fastavro and requires every byte be used."""
-        return AvroValidator(self._fastavro)
+        """A validator that decodes payloads with fastavro and requires every byte be used.
+
+        A recursive schema (a record that can contain itself) lets a payload nest without
+        bound, and fastavro's compiled reader recurses on the C stack until the process
+        crashes; those schemas decode with fastavro's Python reader, whose depth is checked.
+        """
+        return AvroValidator(self._fastavro, recursive=is_recursive(self.named))
 
 
 class AvroValidator:
     """Decodes Avro binary payloads against one schema; the fastavro schema is built once."""
 
-    __slots__ = ("_schema",)
+    __slots__ = ("_recursive", "_schema")
 
-    def __init__(self, fastavro_schema: Any) -> None:
+    def __init__(self, fastavro_schema: Any, recursive: bool = False) -> None:
         self._schema = fastavro_schema
+        self._recursive = recursive
 
     def validate(self, payload: bytes, message_indexes: Sequence[int] = ()) -> None:
         """Raise InvalidRecordError unless ``payload`` is exactly one record of the schema."""
         stream = io.BytesIO(payload)
         try:
-            schemaless_reader(stream, self._schema, None)
+            if self._recursive:
+                check_depth(python_reader(stream, self._schema, None), "Avro payload")
+            else:
+                schemaless_reader(stream, self._schema, None)
+        except RecursionError:
+            raise too_deep(None, "Avro payload") from None
+        except InvalidRecordError:
+            raise
         except Exception as exc:  # fastavro raises many types for corrupt input
             rule = "truncated" if isinstance(exc, EOFError) else "decode"
             raise InvalidRecordError(

@@ -21,9 +21,11 @@ from referencing import Registry, Resource
 from weir.core.errors import InvalidReferenceError, InvalidSchemaError
 from weir.core.types import SchemaType
 from weir.registry.formats.base import ParsedSchema, RecordValidator, ResolvedReference
+from weir.registry.formats.json_schema_budget import bounded_expansion, guarded_class
 from weir.registry.formats.json_schema_drafts import Draft, draft_of
 from weir.registry.formats.json_schema_fast import FastCheck, fast_check
 from weir.registry.formats.json_schema_refs import RefDoc, build_registry, check_refs
+from weir.registry.formats.json_schema_regex import PatternTimeout
 from weir.registry.formats.json_schema_validator import (
     JsonRecordValidator,
     decode_json,
@@ -95,11 +97,12 @@ class JsonSchemaFormat:
             check_refs(resource, registry, [r.name for r in references])
         except RecursionError:
             raise InvalidSchemaError("schema nests too deeply to resolve its $refs") from None
-        compiled = draft.validator_class(
+        compiled = guarded_class(draft.validator_class)(
             contents,
             registry=registry,
             format_checker=draft.validator_class.FORMAT_CHECKER,
         )
+        bounded = bounded_expansion(resource, registry, draft.specification)
         return JsonSchema(
             text=text,
             references=tuple(references),
@@ -109,7 +112,7 @@ class JsonSchemaFormat:
             resource=resource,
             canonical_text=canonical_json(contents),
             compiled=compiled,
-            fast=fast_check(contents, draft, registry),
+            fast=fast_check(contents, draft, registry) if bounded else None,
         )
 
 
@@ -125,6 +128,12 @@ def _check_metaschema(contents: Any, draft: Draft) -> None:
         ) from None
     except RecursionError:
         raise InvalidSchemaError("schema nests too deeply to check") from None
+    except PatternTimeout as exc:
+        raise InvalidSchemaError(
+            f"checking the schema against its metaschema ran out of time on pattern "
+            f"{exc.pattern[:100]!r}",
+            metadata={"limit": "pattern_timeout_ms"},
+        ) from None
 
 
 def _ref_doc(ref: ResolvedReference) -> RefDoc:

@@ -11,6 +11,8 @@ from jsonschema.protocols import Validator
 from referencing.exceptions import Unresolvable
 
 from weir.core.errors import InvalidRecordError, InvalidSchemaError
+from weir.registry.formats.json_schema_regex import PatternTimeout
+from weir.registry.formats.limits import check_deadline, check_depth, current, out_of_time
 
 _MAX_MESSAGE = 300
 
@@ -63,16 +65,24 @@ class JsonRecordValidator:
                 "JSON records must be UTF-8 encoded text",
                 metadata={"rule": "encoding"},
             ) from None
+        check_deadline("JSON validation")
+        opened = payload.count(b"[") + payload.count(b"{")  # an upper bound of the depth
         try:
             document = decode_json(text, "payload")
         except ValueError as exc:
+            if "nests too deeply" in str(exc):
+                raise too_deep_json(opened) from None
             raise InvalidRecordError(str(exc), metadata={"rule": "json"}) from None
+        if opened > current().max_payload_depth:
+            check_depth(document, "JSON payload")
         if self._fast is not None and self._fast(document):
             return
         try:
             if self._validator.is_valid(document):
                 return
             error: ValidationError | None = best_match(self._validator.iter_errors(document))
+        except PatternTimeout as exc:
+            raise out_of_time(f"matching pattern {exc.pattern[:100]!r}") from None
         except Unresolvable as exc:
             raise InvalidSchemaError(
                 f"the schema has a $ref that cannot be resolved while validating: {exc}"
@@ -84,6 +94,16 @@ class JsonRecordValidator:
         if error is None:  # pragma: no cover - is_valid said there was an error
             return
         raise _record_error(error)
+
+
+def too_deep_json(opened: int) -> InvalidRecordError:
+    """The refusal for JSON too deep to decode at all."""
+    limit = current().max_payload_depth
+    return InvalidRecordError(
+        f"JSON payload nests too deeply to decode (up to {opened} levels), over the limit "
+        f"max_payload_depth={limit}; flatten the record",
+        metadata={"rule": "max_payload_depth", "limit": "max_payload_depth"},
+    )
 
 
 def _record_error(error: ValidationError) -> InvalidRecordError:

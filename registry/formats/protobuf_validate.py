@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from google.protobuf import descriptor_pool, message, message_factory
 
 from weir.core.errors import InvalidRecordError, InvalidSchemaError
+from weir.registry.formats.limits import current, too_deep
+from weir.registry.formats.protobuf_depth import is_recursive, message_depth
 from weir.registry.formats.protobuf_types import FileProto, message_at
 
 MessageClass = type[message.Message]
@@ -32,6 +34,8 @@ class ProtobufValidator:
                 f"cannot load the Protobuf schema's descriptors: {exc}"
             ) from None
         self._classes: dict[tuple[int, ...], tuple[MessageClass, str]] = {}
+        self._recursive: set[str] = set()
+        """Message types that can contain themselves: their payloads' depth is checked."""
         self._lock = threading.Lock()
 
     def validate(self, payload: bytes, message_indexes: Sequence[int] = ()) -> None:
@@ -41,10 +45,17 @@ class ProtobufValidator:
         try:
             record.ParseFromString(payload)
         except message.DecodeError as exc:
+            if "MaxDepth" in str(exc):  # upb's own limit: 100 levels
+                raise too_deep(None, f"{name} payload") from None
             raise InvalidRecordError(
                 f"payload is not a valid {name} message: {exc}",
                 metadata={"message": name, "rule": "PROTOBUF_DECODE"},
             ) from None
+        if name in self._recursive:
+            limit = current().max_payload_depth
+            depth = message_depth(record, limit)
+            if depth > limit:
+                raise too_deep(depth, f"{name} payload")
         if not record.IsInitialized():
             # FindInitializationErrors is public runtime API that types-protobuf omits.
             missing: list[str] = record.FindInitializationErrors()  # type: ignore[attr-defined]
@@ -70,7 +81,10 @@ class ProtobufValidator:
                 metadata={"message_indexes": ",".join(map(str, shown))},
             )
         _, name = found
-        cls = message_factory.GetMessageClass(self._pool.FindMessageTypeByName(name))
+        kind = self._pool.FindMessageTypeByName(name)
+        cls = message_factory.GetMessageClass(kind)
         with self._lock:
+            if is_recursive(kind):
+                self._recursive.add(name)
             self._classes[key] = (cls, name)
         return cls, name
