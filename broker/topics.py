@@ -101,8 +101,14 @@ class TopicManager:
             for p in range(topic.partition_count):
                 await self._log.create_partition(topic.partition(p), topic.config.storage())
         for name, count in INTERNAL_TOPICS.items():
-            if name not in self._topics:
-                await self._create(name, count, INTERNAL_CONFIG, internal=True)
+            await self.ensure_internal(name, count)
+
+    async def ensure_internal(self, name: str, partitions: int = 1) -> Topic:
+        """An internal compacted topic (``_schemas``, ``__acls``, ...), created when missing."""
+        existing = self._topics.get(TopicName(name))
+        if existing is not None:
+            return existing
+        return await self._create(TopicName(name), partitions, INTERNAL_CONFIG, internal=True)
 
     def find(self, name: str) -> Topic | None:
         """A topic by name, or None."""

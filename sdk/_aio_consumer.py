@@ -73,9 +73,7 @@ class AsyncConsumer:
     ) -> None:
         """Connect; with ``topics``, join ``group_id`` in a background task (poll() to consume)."""
         changed, wake = asyncio.Event(), asyncio.Event()
-        settings = dict(locals())
-        del settings["credentials"]  # a connection setting, like server and timeout_s
-        self._core = core = ConsumerCore("AsyncConsumer", **core_options(settings))
+        self._core = core = ConsumerCore("AsyncConsumer", **core_options(locals()))
         self._changed, self._wake = changed, wake
         self.settings = core.settings
         """The checked settings."""

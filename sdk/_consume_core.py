@@ -474,7 +474,8 @@ class ConsumerCore:
 
 def core_options(args: dict[str, Any]) -> dict[str, Any]:
     """A shell's constructor arguments minus the connection ones: what ConsumerCore takes."""
-    return {k: v for k, v in args.items() if k not in {"self", "server", "timeout_s", "retry"}}
+    connection = {"self", "server", "timeout_s", "retry", "credentials"}
+    return {k: v for k, v in args.items() if k not in connection}
 
 
 __all__: list[str] = []

@@ -88,9 +88,7 @@ class Consumer:
     ) -> None:
         """Connect; with ``topics``, join ``group_id`` in the background (poll() to consume)."""
         changed, wake = threading.Event(), threading.Event()
-        settings = dict(locals())
-        del settings["credentials"]  # a connection setting, like server and timeout_s
-        self._core = core = ConsumerCore("Consumer", **core_options(settings))
+        self._core = core = ConsumerCore("Consumer", **core_options(locals()))
         self._changed, self._wake = changed, wake
         self.settings = core.settings
         """The checked settings."""

@@ -22,7 +22,7 @@ from weir.broker.security.acl import (
     Permission,
     ResourceType,
 )
-from weir.broker.topics import INTERNAL_CONFIG, TopicManager
+from weir.broker.topics import TopicManager
 
 log = logging.getLogger("weir.acl")
 
@@ -67,11 +67,8 @@ class AclStore:
     @classmethod
     async def open(cls, topics: TopicManager, log_store: EmbeddedLogStore) -> AclStore:
         """Create ``__acls`` when missing, then replay it."""
-        if topics.find(ACLS_TOPIC) is None:
-            # TopicManager has no public way to add an internal topic after open(); its own
-            # creator is used so __acls is internal (listed as such, never deletable).
-            await topics._create(ACLS_TOPIC, 1, dict(INTERNAL_CONFIG), internal=True)
-        store = cls(log_store.partition(topics.get(ACLS_TOPIC).partition(0)))
+        topic = await topics.ensure_internal(ACLS_TOPIC)
+        store = cls(log_store.partition(topic.partition(0)))
         store._replay()
         return store
 
