@@ -77,6 +77,10 @@ class SegmentIndex:
             self._since = 0
         self._since += size
 
+    def force_next(self) -> None:
+        """Index the next batch whatever the interval (the one after a damaged region)."""
+        self._since = self.interval
+
     def lookup(self, rel_offset: int) -> int:
         """File position of the last indexed batch starting at or before ``rel_offset``."""
         i = bisect_right(self.rel_offsets, rel_offset) - 1

@@ -46,6 +46,7 @@ from weir.broker.log.index import remove_index
 from weir.broker.log.producers import NO_IDEMPOTENCE, ProducerTable
 from weir.broker.log.segment import Segment, storage_error
 from weir.core.errors import (
+    CorruptDataError,
     InvalidArgumentError,
     OffsetOutOfRangeError,
     PartitionNotFoundError,
@@ -340,7 +341,12 @@ class Partition:
             used = 0
             i = max(bisect_right(self._bases, offset) - 1, 0)
             for seg in self._segments[i:]:
-                records, n = seg.read(offset, max_bytes - used)
+                try:
+                    records, n = seg.read(offset, max_bytes - used)
+                except CorruptDataError:
+                    if out:  # serve what came before the damage; the next read reports it
+                        break
+                    raise
                 out += records
                 used += n
                 if out and used >= max_bytes:

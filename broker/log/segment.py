@@ -31,6 +31,12 @@ log = logging.getLogger("weir.broker.log")
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 """Write errors that mean "no space": the disk, a quota, or RLIMIT_FSIZE."""
 READ_CHUNK = 1 << 20
+RESYNC_WINDOW = 64 << 20
+"""How far past a corrupt batch recovery and reads look for the next whole batch."""
+_MAGIC_AT = 12
+"""Position of the magic byte in a batch."""
+DAMAGED = 1 << 62
+"""The bytes-used answer of a read that stopped at a damaged batch."""
 
 
 def segment_path(directory: Path, base_offset: int) -> Path:
@@ -118,28 +124,83 @@ class Segment:
             seg.first_append = meta.first_append_time
             seg.index_saved = True
             return seg
-        seg.recover(size)
+        seg.recover(size, last=check)
         return seg
 
-    def recover(self, file_size: int) -> None:
-        """Rebuild the index from the batches; truncate at the first bad one."""
-        try:
-            for pos, h, _, _ in self.walk(0, file_size):
-                self.account(pos, h)
-        except BatchError as exc:
-            dropped = file_size - exc.position
-            log.warning(
-                "log recovery: %s: truncated a torn or corrupt tail at byte %d, "
-                "dropped %d bytes (%s)",
-                self.path,
-                exc.position,
-                dropped,
-                exc,
-            )
-            os.ftruncate(self.fd, exc.position)
-            os.fsync(self.fd)
-            self.dropped = dropped
+    def recover(self, file_size: int, last: bool = True) -> None:
+        """Rebuild the index from the batches, keeping damage in the middle, cutting a torn tail.
+
+        A bad batch followed by a whole one (bit rot, a lost page) stays where it is: reads of
+        its offsets fail with CORRUPT_DATA naming the file and position, later batches are
+        served. A bad batch with nothing whole after it is a torn write, and the file is
+        truncated there, unless it is a whole batch closing an older segment (``last``
+        False), which is damage too.
+        """
+        pos = 0
+        while True:
+            try:
+                for at, h, _, _ in self.walk(pos, file_size):
+                    self.account(at, h)
+                break
+            except BatchError as exc:
+                found = self.resync(exc.position, file_size, self.next_offset)
+                if found is not None:
+                    pos = found[0]
+                elif not last and self._whole_at(exc.position, file_size):
+                    pos = file_size
+                else:
+                    self._cut(exc, file_size)
+                    break
+                log.warning(
+                    "log recovery: %s: corrupt batch at byte %d (%s); kept %d bytes that cannot "
+                    "be served, the batches after them are",
+                    self.path,
+                    exc.position,
+                    exc,
+                    pos - exc.position,
+                )
+                self.size = pos
+                self.index.force_next()
         self.synced_size = self.size
+
+    def _whole_at(self, pos: int, file_size: int) -> bool:
+        """True when the batch at ``pos`` claims to end exactly at ``file_size``."""
+        head = os.pread(self.fd, HEADER_SIZE, pos)
+        return len(head) == HEADER_SIZE and pos + batch_size_at(head, 0) == file_size
+
+    def resync(self, bad: int, end: int, min_offset: int) -> tuple[int, BatchHeader] | None:
+        """The next whole, CRC-valid batch after the bad one at ``bad``, or None.
+
+        Only batches from ``min_offset`` on count (a stale copy cannot go back in offsets).
+        """
+        limit = min(end, bad + RESYNC_WINDOW)
+        buf = os.pread(self.fd, limit - bad, bad)
+        n = len(buf)
+        i = buf.find(b"\x01", 1 + _MAGIC_AT) - _MAGIC_AT
+        while 0 < i <= n - HEADER_SIZE:
+            try:
+                h = check_batch(buf, i, n)
+            except BatchError:
+                pass
+            else:
+                if h.base_offset >= min_offset:
+                    return bad + i, h
+            i = buf.find(b"\x01", i + 1 + _MAGIC_AT) - _MAGIC_AT
+        return None
+
+    def _cut(self, exc: BatchError, file_size: int) -> None:
+        """Truncate a torn tail at the bad batch."""
+        dropped = file_size - exc.position
+        log.warning(
+            "log recovery: %s: truncated a torn or corrupt tail at byte %d, dropped %d bytes (%s)",
+            self.path,
+            exc.position,
+            dropped,
+            exc,
+        )
+        os.ftruncate(self.fd, exc.position)
+        os.fsync(self.fd)
+        self.dropped = dropped
 
     def account(self, pos: int, h: BatchHeader) -> None:
         """Update size, offsets, timestamps and the index for a batch now at ``pos``."""
@@ -205,24 +266,33 @@ class Segment:
         """Records with offset >= ``offset``, whole batches up to about max_bytes.
 
         Returns the records and the batch bytes used; at least one record when any exists.
+        Records that stop short at a damaged batch come with ``DAMAGED`` bytes used, so the
+        caller reads no further (the next read, from the damaged offset, reports it).
         """
         start = self.index.lookup(offset - self.base)
         out: list[Record] = []
         used = 0
-        try:
-            for _pos, h, buf, i in self.walk(start, self.size, max(max_bytes, 1 << 16) + 4096):
-                if h.last_offset < offset or h.record_count == 0:
-                    continue
-                records = decode_records(buf, i, h)
-                if h.base_offset < offset:
-                    records = [r for r in records if r.offset >= offset]
-                out += records
-                used += h.size
-                if out and used >= max_bytes:
-                    break
-        except BatchError as exc:
-            raise self.corrupt(exc) from None
-        return out, used
+        while True:
+            try:
+                for _pos, h, buf, i in self.walk(start, self.size, max(max_bytes, 1 << 16) + 4096):
+                    if h.last_offset < offset or h.record_count == 0:
+                        continue
+                    records = decode_records(buf, i, h)
+                    if h.base_offset < offset:
+                        records = [r for r in records if r.offset >= offset]
+                    out += records
+                    used += h.size
+                    if out and used >= max_bytes:
+                        break
+            except BatchError as exc:
+                if out:  # serve what came before the damage; the next read reports it
+                    return out, DAMAGED
+                found = self.resync(exc.position, self.size, self.base)
+                if found is None or found[1].base_offset > offset:
+                    raise self.corrupt(exc) from None
+                start = found[0]  # the damage lies below the offset asked for: skip it
+                continue
+            return out, used
 
     def corrupt(self, exc: BatchError) -> CorruptDataError:
         """The error for a bad batch found while serving a request."""

@@ -89,7 +89,9 @@ class JsonRecordValidator:
             ) from None
         except RecursionError:
             raise InvalidRecordError(
-                "payload nests too deeply to validate", metadata={"rule": "depth"}
+                "validation recursed too deeply: the payload nests too deeply, or the schema's "
+                "$refs form a chain or a cycle that does not descend into the payload",
+                metadata={"rule": "depth"},
             ) from None
         if error is None:  # pragma: no cover - is_valid said there was an error
             return
