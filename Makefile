@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUF := node_modules/.bin/buf
 
-.PHONY: run test lint typecheck contracts proto proto-check unit browser-deps monitoring-deps bench bench-smoke clean
+.PHONY: run test test-long lint typecheck contracts proto proto-check unit browser-deps monitoring-deps bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ monitoring-deps:
 test: $(STAMP) $(BUF) browser-deps monitoring-deps
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	$(MAKE) proto-check lint typecheck contracts unit
+
+# The fault and load tests (marked slow) in their long versions: 20 SIGKILLs in the crash
+# loop, 60 s of load. `make unit` runs the same tests at their default, short size.
+test-long: $(STAMP)
+	WEIR_TEST_LONG=1 $(BIN)/pytest -q -s -m slow --timeout=1800
 
 # make bench [BENCH_ARGS="--only produce,latency"]: every benchmark, tables, bench/results/*.json
 bench: $(STAMP)

@@ -1,0 +1,135 @@
+"""Helpers for the fault and load tests: a `weir serve` on a fixed port, its RSS and threads,
+reading a whole partition, and the long-mode switch.
+
+``WEIR_TEST_LONG=1`` (set by ``make test-long``) makes the heavy tests run their long versions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import grpc
+
+from tests.e2e.conftest import SERVING, WEIR, clean_env
+from weir.v1 import log_service_pb2 as ls
+from weir.v1 import log_service_pb2_grpc as ls_grpc
+
+LONG = os.environ.get("WEIR_TEST_LONG", "") not in ("", "0")
+"""True in `make test-long`."""
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class FixedServe:
+    """`weir serve` on a fixed gRPC port, restartable on the same port and data dir."""
+
+    def __init__(self, data_dir: Path, log: Path, port: int | None = None, **env: str) -> None:
+        self.data_dir = data_dir
+        self.log = log
+        self.port = port or free_port()
+        self.env = env
+        self.address = f"127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[str] | None = None
+        self.starts = 0
+
+    def start(self, timeout_s: float = 30) -> None:
+        """Start the server and wait until it serves."""
+        with self.log.open("a") as stderr:
+            self.process = subprocess.Popen(
+                [
+                    str(WEIR),
+                    "serve",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--grpc",
+                    self.address,
+                    "--http",
+                    "127.0.0.1:0",
+                ],
+                env=clean_env(**self.env),
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(self._first_line()), daemon=True)
+        reader.start()
+        reader.join(timeout_s)
+        if not line or not line[0].startswith(SERVING):
+            self.kill()
+            raise AssertionError(f"weir serve did not start: {line}; see {self.log}")
+        self.starts += 1
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _first_line(self) -> str:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        return self.process.stdout.readline()
+
+    def _drain(self) -> None:
+        process = self.process
+        if process is not None and process.stdout is not None:
+            for _ in process.stdout:
+                pass
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self.process is not None
+        return self.process.pid
+
+    def kill(self, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Signal the server and wait for it to exit; returns the exit code."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=30)
+        self.process = None
+        return code
+
+    def rss_kb(self) -> int:
+        """Resident memory from /proc, in KiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS line")
+
+    def threads(self) -> int:
+        """The server's thread count, from /proc."""
+        return len(os.listdir(f"/proc/{self.pid}/task"))
+
+    def open_fds(self) -> int:
+        """The server's open file descriptors (sockets included), from /proc."""
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+
+def read_partition(address: str, topic: str, partition: int) -> list[tuple[int, bytes]]:
+    """Every (offset, value) of a partition, from its log start."""
+    with grpc.insecure_channel(address) as channel:
+        stub = ls_grpc.LogServiceStub(channel)
+        found: list[tuple[int, bytes]] = []
+        offset = 0
+        while True:
+            reply = stub.Fetch(
+                ls.FetchRequest(
+                    partitions=[ls.FetchPartition(topic=topic, partition=partition, offset=offset)]
+                ),
+                timeout=30,
+            )
+            part = reply.partitions[0]
+            assert not part.error_message, part.error_message
+            if not part.records:
+                return found
+            found += [(r.offset, r.value) for r in part.records]
+            offset = part.records[-1].offset + 1
