@@ -224,6 +224,10 @@ class ProduceService:
         outcome.offsets = list(range(appended.base_offset, appended.last_offset + 1))
         outcome.duplicate = appended.duplicate
         outcome.log_append_time_ms = appended.log_append_time_ms
+        if topic.config.message_timestamp_type == "LogAppendTime" and not appended.duplicate:
+            # the records carry the broker time the gate stamped; report that very value (the
+            # engine reads its own clock, which may have ticked to the next millisecond)
+            outcome.log_append_time_ms = new_records[0].timestamp_ms
         return 0 if appended.duplicate else len(new_records)
 
     def _check_size(self, topic: Topic, batches: Sequence[ProduceBatch]) -> int:
