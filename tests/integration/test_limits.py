@@ -253,6 +253,35 @@ def test_concurrent_rpcs_beyond_the_limit_are_refused_at_once(tmp_path: Path) ->
         channel.close()
 
 
+def test_streams_beyond_the_limit_wait_for_a_free_one(tmp_path: Path) -> None:
+    """max_concurrent_streams is HTTP/2 flow control: the extra call waits, it is not refused."""
+    with EmbeddedServer(tmp_path / "data", max_concurrent_streams=2) as server:
+        channel = _own_channel(server.address)
+        broker = Broker(channel)
+        broker.create_topic("t", 1, value_schema_validation="none")
+        poll = ls.FetchRequest(
+            partitions=[ls.FetchPartition(topic="t", partition=0, offset=0)], max_wait_ms=1500
+        )
+        polls = [broker.log.Fetch.future(poll, timeout=10) for _ in range(2)]
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert broker.end_offset("t") == 0  # a third stream: queued until a poll ends
+        waited = time.monotonic() - started
+        assert waited > 0.8, f"the third call did not wait for a stream ({waited:.2f} s)"
+        for p in polls:
+            p.result()
+        other = _own_channel(server.address)  # another connection has its own streams
+        polls = [broker.log.Fetch.future(poll, timeout=10) for _ in range(2)]
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert Broker(other).end_offset("t") == 0
+        assert time.monotonic() - started < 0.5
+        for p in polls:
+            p.result()
+        other.close()
+        channel.close()
+
+
 def test_connections_beyond_the_limit_are_not_accepted(tmp_path: Path) -> None:
     with EmbeddedServer(tmp_path / "data", max_connections=2) as server:
         first, second = _own_channel(server.address), _own_channel(server.address)
