@@ -43,6 +43,8 @@ def grpc_options(config: ServerConfig) -> list[tuple[str, Any]]:
         ("grpc.max_concurrent_streams", config.max_concurrent_streams),
         ("grpc.keepalive_time_ms", config.keepalive_time_ms),
         ("grpc.keepalive_timeout_ms", config.keepalive_timeout_ms),
+        # grpc core waits for a ping's ack this long (default 1 min), whatever keepalive says
+        ("grpc.http2.ping_timeout_ms", config.keepalive_timeout_ms),
         # SDK clients ping every 30 s even when idle (sdk/_channel.py) so a dead connection
         # is found; allow that instead of answering GOAWAY too_many_pings.
         ("grpc.keepalive_permit_without_calls", 1),

@@ -4,13 +4,11 @@
   tasks for them go away.
 * Disconnects: a client that closes its channel mid-request (or is SIGKILLed) frees its
   long-polls at once.
-* Frozen clients (SIGSTOP: they stop reading mid-response, their kernel window fills up) do
-  not slow anyone else down or add threads, the memory their stuck responses hold is bounded
-  by the responses in flight, and once they die it is reused, not accumulated.
-
-Not asserted: that the server's keepalive (keepalive_time_ms/keepalive_timeout_ms) closes
-the connection of a frozen but live peer; measured, grpc kept such a connection open for
-over 13 s with 1 s + 1 s settings. Connections of dead peers close at once.
+* Frozen clients (SIGSTOP: they stop reading, mid-response or with only long-polls pending)
+  slow nobody down and add no threads; the server's keepalive pings go unanswered and their
+  connections are closed while they are still frozen (grpc core needs
+  ``grpc.http2.ping_timeout_ms`` for that, or it waits a minute for a ping's ack); the memory
+  their stuck responses held is reused, not accumulated, wave after wave.
 """
 
 from __future__ import annotations
@@ -155,8 +153,28 @@ def served_promptly(broker: Broker) -> None:
     assert time.monotonic() - started < 1.0, "frozen clients slowed everyone down"
 
 
+def test_keepalive_closes_frozen_clients_connections(tmp_path: Path) -> None:
+    """Clients frozen with only long-polls pending: the server's pings go unanswered."""
+    server, channel, broker = start_server(tmp_path)
+    base_fds, base_threads = server.open_fds(), server.threads()
+    frozen = Frozen(server.address, reads=0)
+    try:
+        started = time.monotonic()
+        assert server.open_fds() > base_fds  # the first ones may already be cut off
+        served_promptly(broker)
+        fds = settle(server.open_fds, base_fds, 1, timeout_s=10)
+        took = time.monotonic() - started
+        assert fds <= base_fds + 1, f"keepalive left frozen connections open: {fds} > {base_fds}"
+        print(f"keepalive (1 s + 1 s) closed {CLIENTS} frozen connections in {took:.1f} s")
+        assert server.threads() <= base_threads + 2
+    finally:
+        frozen.kill()
+    channel.close()
+    server.kill(signal.SIGTERM)
+
+
 def test_clients_frozen_mid_response_do_not_pin_the_server(tmp_path: Path) -> None:
-    """Frozen with 4 MiB responses stuck in their socket; then killed. Three waves."""
+    """Frozen with 4 MiB responses stuck in their socket, cut off by keepalive. Three waves."""
     server, channel, broker = start_server(tmp_path)
     base_fds, base_threads, base_rss = server.open_fds(), server.threads(), server.rss_kb()
     peaks, after = [], []
@@ -167,11 +185,11 @@ def test_clients_frozen_mid_response_do_not_pin_the_server(tmp_path: Path) -> No
             served_promptly(broker)
             assert server.threads() <= base_threads + 4
             peaks.append(server.rss_kb())
+            fds = settle(server.open_fds, base_fds, 1, timeout_s=10)  # still frozen
+            assert fds <= base_fds + 1, f"frozen connections still open: {fds} > {base_fds}"
+            after.append(server.rss_kb())
         finally:
-            frozen.kill()  # dead clients: their connections and buffered responses go
-        fds = settle(server.open_fds, base_fds, 1, timeout_s=10)
-        assert fds <= base_fds + 1, f"dead clients' connections still open: {fds} > {base_fds}"
-        after.append(server.rss_kb())
+            frozen.kill()
     print(
         f"frozen mid-response, 3 waves of {CLIENTS} clients x {READS} x 4 MiB: RSS base "
         f"{base_rss // MIB} MiB, while frozen {[p // MIB for p in peaks]} MiB, after "
