@@ -88,6 +88,14 @@ class Load:
             )
 
 
+def describe(server: FixedServe, group: int) -> str:
+    """The group's members, assignments and committed offsets, for a failure message."""
+    with Admin(server.address) as admin:
+        return f"{admin.describe_group(f'load-{group}')}, committed " + str(
+            [(c.partition, c.offset) for c in admin.committed_offsets(f"load-{group}")]
+        )
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900 if LONG else 150)
 def test_load(tmp_path: Path) -> None:
@@ -112,7 +120,7 @@ def test_load(tmp_path: Path) -> None:
     load.stop_producing.set()
     for t in producers:
         t.join(timeout=120)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + (120 if LONG else 60)
     while not load.caught_up() and time.monotonic() < deadline:
         rss.append(server.rss_kb())
         time.sleep(0.3)
@@ -130,7 +138,10 @@ def test_load(tmp_path: Path) -> None:
     for g in range(GROUPS):
         seen = Counter((p, o) for p, o, _ in load.consumed[g])
         missing = acked - set(seen)
-        assert not missing, f"group {g} never consumed {len(missing)} acknowledged records"
+        assert not missing, (
+            f"group {g} never consumed {len(missing)} acknowledged records, e.g. "
+            f"{sorted(missing)[:3]}; errors {dict(load.errors)}; group: {describe(server, g)}"
+        )
         assert all(log[(p, o)] == v for p, o, v in load.consumed[g])
         redelivered[g] = sum(n - 1 for n in seen.values())
     unexpected = {k: n for k, n in load.errors.items() if k.split()[-1] not in BACK_PRESSURE}
