@@ -19,7 +19,12 @@ from weir.core.errors import UnavailableError
 from weir.core.status import from_rpc_error
 from weir.sdk import DEFAULT_SERVER, DEFAULT_TIMEOUT_S, Admin, SchemaRegistryClient
 from weir.sdk.cli._output import Output, command
-from weir.sdk.cli._workflow_client import add_credential_args, cli_credentials, server_address
+from weir.sdk.cli._workflow_client import (
+    CLI_RETRY,
+    add_credential_args,
+    cli_credentials,
+    server_address,
+)
 from weir.v1 import log_service_pb2 as ls
 from weir.v1 import log_service_pb2_grpc as ls_grpc
 
@@ -106,8 +111,9 @@ def connect(args: argparse.Namespace) -> Iterator[Clients]:
     """Clients for ``args.server``; unreachable becomes an UnavailableError naming it."""
     server = server_address([args.server])
     credentials = cli_credentials()
-    admin = Admin(server, timeout_s=args.timeout, credentials=credentials)
-    registry = SchemaRegistryClient(server, timeout_s=args.timeout, credentials=credentials)
+    options = {"timeout_s": args.timeout, "credentials": credentials, "retry": CLI_RETRY}
+    admin = Admin(server, **options)
+    registry = SchemaRegistryClient(server, **options)
     log = LogCalls(server, args.timeout)
     try:
         yield Clients(server, admin, registry, log)

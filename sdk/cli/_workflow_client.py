@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from weir.core.errors import UnavailableError
-from weir.sdk import DEFAULT_SERVER, Credentials, SchemaRegistryClient
+from weir.sdk import DEFAULT_SERVER, Credentials, RetryPolicy, SchemaRegistryClient
 
 CREDENTIAL_FLAGS = {
     "tls_ca": "WEIR_TLS_CA",
@@ -49,6 +49,11 @@ def cli_credentials() -> Credentials | None:
     return Credentials.from_env()
 
 
+CLI_RETRY = RetryPolicy(attempts=3, initial_backoff_s=0.05, max_backoff_s=0.2)
+"""Commands retry a lost connection briefly (~0.15 s), then exit 3: a person or a CI step is
+waiting, and an unreachable server is better reported at once than after seconds of backoff."""
+
+
 def server_address(flags: Sequence[str | None], config: str | None = None) -> str:
     """The first flag given, else $WEIR_SERVER, else the config's, else the default."""
     for address in (*flags, os.environ.get("WEIR_SERVER"), config):
@@ -62,7 +67,9 @@ def connect(server: str, timeout_s: float) -> Iterator[SchemaRegistryClient]:
     """A client for ``server``; unreachable becomes an UnavailableError saying what to do."""
     try:
         credentials = cli_credentials()
-        with SchemaRegistryClient(server, timeout_s=timeout_s, credentials=credentials) as client:
+        with SchemaRegistryClient(
+            server, timeout_s=timeout_s, credentials=credentials, retry=CLI_RETRY
+        ) as client:
             yield client
     except UnavailableError as e:
         raise UnavailableError(
