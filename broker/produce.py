@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from weir.broker.gate import InboundRecord, RecordGate, Refusal, Refused
 from weir.broker.log.api import Acks, LogStore, NewRecord, ProducerState, TopicPartition
@@ -25,6 +26,8 @@ from weir.registry.formats.limits import DEFAULT_MAX_DEPTH, budget, out_of_time
 
 MAX_RECORDS_PER_REQUEST = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
+_KEY, _VALUE, _HEADERS = itemgetter(0), itemgetter(1), itemgetter(2)
+"""InboundRecord fields, read without per-record bytecode."""
 VALIDATION_TIMEOUT_MS = 2000
 PATTERN_TIMEOUT_MS = 100
 _MAX_LISTED_BYTES = 3000
@@ -247,8 +250,12 @@ class ProduceService:
                 "split it into smaller requests",
                 metadata={"limit": "max_records_per_request"},
             )
-        size = sum(len(r.key or b"") + len(r.value or b"") for b in batches for r in b.records)
-        extra = sum(len(k) + len(v) for b in batches for r in b.records for k, v in r.headers)
+        size = extra = 0
+        for b in batches:  # summed in C: this runs for every record of every request
+            size += sum(map(len, filter(None, map(_KEY, b.records))))
+            size += sum(map(len, filter(None, map(_VALUE, b.records))))
+            if any(map(_HEADERS, b.records)):
+                extra += sum(len(k) + len(v) for r in b.records for k, v in r.headers)
         if size + extra > self.max_bytes:
             raise InvalidRequestSizeError(
                 f"produce request carries {size + extra} bytes, over the limit of "

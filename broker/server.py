@@ -28,7 +28,7 @@ from weir.broker.limits import LimitedTopicManager, grpc_options
 from weir.broker.log.engine import EmbeddedLogStore
 from weir.broker.log_servicer import LogServicer
 from weir.broker.metrics_server import observability
-from weir.broker.produce import MAX_REQUEST_BYTES, ProduceService
+from weir.broker.produce import ProduceService
 from weir.broker.schemas_topic import TopicRegistryStore
 from weir.broker.security.setup import Security, open_security
 from weir.broker.topic_servicer import TopicServicer
@@ -62,8 +62,6 @@ SERVICE_NAMES = (
     group_service_pb2.DESCRIPTOR.services_by_name["GroupService"].full_name,
     acl_service_pb2.DESCRIPTOR.services_by_name["AclService"].full_name,
 )
-MAX_MESSAGE_BYTES = MAX_REQUEST_BYTES + (16 << 20)
-"""gRPC message limit: the largest produce request plus framing headroom."""
 
 
 @dataclass(slots=True)
