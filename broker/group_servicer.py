@@ -24,6 +24,7 @@ from weir.broker.groups.service import GroupManager, OffsetCommitInput
 from weir.broker.log.api import PartitionId, TopicName, TopicPartition
 from weir.core.errors import InvalidArgumentError
 from weir.core.rpc import rpc
+from weir.core.visibility import visible_by
 from weir.v1 import group_pb2 as gp
 from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
@@ -142,6 +143,10 @@ def _member(m: MemberView) -> gp.GroupMember:
     return message
 
 
+def _group_id(view: GroupView) -> str:
+    return view.group_id
+
+
 class GroupServicer(gs_grpc.GroupServiceServicer):
     """GroupService: KIP-848 heartbeats, commits, lag, resets and deletes."""
 
@@ -223,7 +228,7 @@ class GroupServicer(gs_grpc.GroupServiceServicer):
                     assignor=_ASSIGNORS_OUT[v.assignor],
                     group_epoch=v.group_epoch,
                 )
-                for v in self.groups.list_groups()
+                for v in visible_by("group", self.groups.list_groups(), _group_id)
             ]
         )
 

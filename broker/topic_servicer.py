@@ -7,11 +7,16 @@ from typing import Any
 from weir.broker.log.api import LogStore
 from weir.broker.topics import Topic, TopicManager
 from weir.core.rpc import rpc
+from weir.core.visibility import visible_by
 from weir.v1 import topic_pb2 as tp
 from weir.v1 import topic_service_pb2 as ts
 from weir.v1 import topic_service_pb2_grpc as ts_grpc
 
 Ctx = Any
+
+
+def _name(topic: Topic) -> str:
+    return topic.name
 
 
 class TopicServicer(ts_grpc.TopicServiceServicer):
@@ -51,7 +56,7 @@ class TopicServicer(ts_grpc.TopicServiceServicer):
 
     @rpc
     async def ListTopics(self, request: ts.ListTopicsRequest, context: Ctx) -> Any:
-        found = self.topics.list(request.include_internal)
+        found = visible_by("topic", self.topics.list(request.include_internal), _name)
         return ts.ListTopicsResponse(topics=[self._proto(t, False) for t in found])
 
     @rpc

@@ -11,6 +11,7 @@ from weir.core.convert import from_proto, to_proto
 from weir.core.errors import InvalidArgumentError
 from weir.core.rpc import rpc
 from weir.core.types import CompatibilityLevel, Mode, SchemaType, Subject, Version
+from weir.core.visibility import visible, visible_by
 from weir.registry.compatibility import CompatibilityResult
 from weir.registry.formats.protobuf_text import proto_text
 from weir.registry.model import Reference, SchemaInput, StoredSchema, SubjectVersion
@@ -83,6 +84,10 @@ def _subject(name: str) -> str:
     return name
 
 
+def _subject_of(sv: SubjectVersion) -> str:
+    return sv.subject
+
+
 class RegistryServicer(rs_grpc.RegistryServiceServicer):
     """RegistryService over a SchemaRegistry."""
 
@@ -105,7 +110,11 @@ class RegistryServicer(rs_grpc.RegistryServiceServicer):
 
     @rpc
     async def ListSchemaVersions(self, request: rs.ListSchemaVersionsRequest, context: Ctx) -> Any:
-        found = self.registry.schema_versions(request.id, request.include_deleted)
+        found = visible_by(
+            "subject",
+            self.registry.schema_versions(request.id, request.include_deleted),
+            _subject_of,
+        )
         return rs.ListSchemaVersionsResponse(versions=[version_to_proto(v, False) for v in found])
 
     @rpc
@@ -116,7 +125,9 @@ class RegistryServicer(rs_grpc.RegistryServiceServicer):
 
     @rpc
     async def ListSubjects(self, request: rs.ListSubjectsRequest, context: Ctx) -> Any:
-        subjects = self.registry.list_subjects(request.include_deleted, request.prefix)
+        subjects = visible(
+            "subject", self.registry.list_subjects(request.include_deleted, request.prefix)
+        )
         return rs.ListSubjectsResponse(subjects=subjects)
 
     @rpc

@@ -161,7 +161,8 @@ def _covers(acl: Operation, wanted: Operation, permission: Permission) -> bool:
     )
 
 
-def _principal_matches(acl: str, principal: str) -> bool:
+def principal_matches(acl: str, principal: str) -> bool:
+    """Whether an ACL's principal (``User:alice`` or ``User:*``) covers ``principal``."""
     return acl == principal or acl == f"{principal.partition(':')[0]}:{WILDCARD}"
 
 
@@ -180,7 +181,7 @@ def authorize(
     allowed = False
     for acl in acls:
         if (
-            _principal_matches(acl.principal, principal)
+            principal_matches(acl.principal, principal)
             and acl.matches_resource(resource_type, name)
             and _covers(acl.operation, operation, acl.permission)
         ):

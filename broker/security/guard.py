@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from weir.broker.security.acl import authorize
+from weir.broker.security.acl import CLUSTER_NAME, Operation, ResourceType, authorize
 from weir.broker.security.acl_store import AclStore
 from weir.broker.security.audit import AuditLog
 from weir.broker.security.rules import Need
 from weir.broker.security.tokens import TokenVerifier
+from weir.broker.security.visibility import NameMatcher
 from weir.core.errors import PermissionDeniedError, UnauthenticatedError
+from weir.core.visibility import Filter, Kind
 
 ANONYMOUS = "User:ANONYMOUS"
 """The principal of a caller without credentials (Kafka's name)."""
 BEARER = "bearer "
 _MAX_DECISIONS = 100_000
+_SEE_ALL = Need(ResourceType.CLUSTER, CLUSTER_NAME, Operation.DESCRIBE)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -121,6 +124,25 @@ class Guard:
                         "resource": need.name,
                     },
                 )
+
+    def list_filter(self, principal: str) -> Filter | None:
+        """What ``principal`` may see of a list of names; None: everything (no per-name work).
+
+        None when ACLs are off or the principal is a super user. Otherwise a function that
+        keeps every name for a holder of describe on the cluster, and else only the names
+        the principal may describe (``visibility.NameMatcher``).
+        """
+        if self.acls is None or principal in self.super_users:
+            return None
+
+        def keep(kind: Kind, names: Sequence[str]) -> list[str]:
+            if not names or self._allowed(principal, _SEE_ALL):
+                return list(names)
+            assert self.acls is not None
+            matcher = NameMatcher.compile(self.acls.all(), principal, ResourceType(kind))
+            return matcher.keep(names)
+
+        return keep
 
     def _allowed(self, principal: str, need: Need) -> bool:
         assert self.acls is not None

@@ -6,9 +6,12 @@ with the table below when ACLs are on, and audits registry changes (POST, PUT an
 subjects, config and mode). Refusals are Confluent-style bodies: 401 with error_code 40101,
 403 with error_code 40301.
 
-REST routes map to subject or cluster operations as their gRPC twins do. /metrics needs
-describe on the cluster; /ui needs alter on the cluster, because the console can browse every
-topic's records and (with console_allow_writes) reset offsets.
+REST routes map to subject or cluster operations as their gRPC twins do. Routes listing
+subjects (GET /subjects, /schemas, /schemas/ids/{id}/subjects and /versions) need only
+authentication and list only the subjects the caller may describe (``core.visibility``).
+/metrics needs describe on the cluster; /ui needs alter on the cluster, because the console
+can browse every topic's records and (with console_allow_writes) reset offsets: whoever opens
+it sees everything, so its pages are not filtered.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from weir.broker.security.interceptor import resources
 from weir.broker.security.rules import Need
 from weir.core.errors import PermissionDeniedError, UnauthenticatedError, WeirError
 from weir.core.rpc import REQUEST_ID_HEADER
+from weir.core.visibility import VISIBLE
 from weir.registry.rest.server import Mount
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,7 +54,6 @@ _SUBJECT_OPS: dict[tuple[str, str], Operation] = {
 }
 """Routes acting on one subject."""
 _CLUSTER_OPS: dict[tuple[str, str], Operation] = {
-    ("GET", "/subjects"): _D,
     ("GET", "/config"): _D,
     ("PUT", "/config"): _A,
     ("DELETE", "/config"): _A,
@@ -128,7 +131,11 @@ def middleware(guard: Guard) -> Any:
             if code == 401:
                 refusal.headers["WWW-Authenticate"] = 'Bearer realm="weir"'
             return refusal
-        response = await handler(request)
+        scope = VISIBLE.set(guard.list_filter(principal))
+        try:
+            response = await handler(request)
+        finally:
+            VISIBLE.reset(scope)
         if audited:
             outcome = "ok" if response.status < 400 else _failure(response)
             _audit(

@@ -24,6 +24,7 @@ from weir.broker.security.rules import AUTHENTICATED_SERVICES, OPEN_METHODS, RUL
 from weir.core.errors import PermissionDeniedError, UnauthenticatedError, WeirError
 from weir.core.rpc import REQUEST_ID_HEADER
 from weir.core.status import to_status
+from weir.core.visibility import VISIBLE
 
 _AUTHORIZATION = "authorization"
 _DETAILS = "grpc-status-details-bin"
@@ -157,11 +158,15 @@ def _wrap(
         except (UnauthenticatedError, PermissionDeniedError) as error:
             audit(principal, needs, error.reason, context)
             await refuse(context, error)
+        # List results keep only what the caller may describe (see core.visibility).
+        scope = VISIBLE.set(guard.list_filter(principal))
         try:
             reply = await inner(request, context)
         except BaseException:
             audit(principal, needs, _outcome(context), context)
             raise
+        finally:
+            VISIBLE.reset(scope)
         audit(principal, needs, "ok", context)
         return reply
 

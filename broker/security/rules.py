@@ -3,14 +3,15 @@
 The mapping follows Kafka's where Kafka has the operation: produce needs write on the topic,
 fetch read, a consumer's heartbeat and commit read on the group (a commit also read on its
 topics), offset fetches describe, creating a topic create, config changes and new partitions
-alter, deletes delete, listing topics or groups describe on the cluster. Registry calls act
-on subjects the way Confluent's ACL authorizer does (register = write, reads = read, config
-and mode = alter, global config and mode on the cluster). Changing ACLs needs alter on the
-cluster; listing them describe.
+alter, deletes delete. Registry calls act on subjects the way Confluent's ACL authorizer does
+(register = write, reads = read, config and mode = alter, global config and mode on the
+cluster). Changing ACLs needs alter on the cluster; listing them describe.
 
-Two calls need only an authenticated caller: InitProducer (it hands out a producer id and
-writes nothing; every Produce is checked) and the schema-by-id lookups, which serializers make
-before they know a subject (ids are content-addressed and schema text is not record data).
+Some calls need only an authenticated caller: InitProducer (it hands out a producer id and
+writes nothing; every Produce is checked), the schema-by-id lookups, which serializers make
+before they know a subject (ids are content-addressed and schema text is not record data), and
+the calls listing topics, groups and subjects: as in Kafka, their results keep only the names
+the caller may describe (``visibility``), everything for describe on the cluster.
 
 A method missing from the table is refused when ACLs are on; a test checks that every RPC of
 every Weir service is here.
@@ -101,7 +102,7 @@ RULES: dict[str, Rule] = {
     # TopicService
     "weir.v1.TopicService/CreateTopic": Rule(_field(_TOPIC, "name", Operation.CREATE), True),
     "weir.v1.TopicService/GetTopic": Rule(_field(_TOPIC, "name", _D)),
-    "weir.v1.TopicService/ListTopics": Rule(_cluster(_D)),
+    "weir.v1.TopicService/ListTopics": Rule(_authenticated),  # filtered
     "weir.v1.TopicService/UpdateTopicConfig": Rule(_field(_TOPIC, "name", Operation.ALTER), True),
     "weir.v1.TopicService/CreatePartitions": Rule(_field(_TOPIC, "name", Operation.ALTER), True),
     "weir.v1.TopicService/DeleteTopic": Rule(_field(_TOPIC, "name", Operation.DELETE), True),
@@ -110,16 +111,16 @@ RULES: dict[str, Rule] = {
     "weir.v1.GroupService/LeaveGroup": Rule(lambda r: [_group(r, _R)]),
     "weir.v1.GroupService/CommitOffsets": Rule(_commit),
     "weir.v1.GroupService/FetchCommittedOffsets": Rule(lambda r: [_group(r, _D)]),
-    "weir.v1.GroupService/ListGroups": Rule(_cluster(_D)),
+    "weir.v1.GroupService/ListGroups": Rule(_authenticated),  # filtered
     "weir.v1.GroupService/DescribeGroup": Rule(lambda r: [_group(r, _D)]),
     "weir.v1.GroupService/ResetOffsets": Rule(_reset, True),
     "weir.v1.GroupService/DeleteGroup": Rule(lambda r: [_group(r, Operation.DELETE)], True),
     # RegistryService
     "weir.v1.RegistryService/RegisterSchema": Rule(_field(_SUBJECT, "subject", _W), True),
     "weir.v1.RegistryService/GetSchema": Rule(_authenticated),
-    "weir.v1.RegistryService/ListSchemaVersions": Rule(_authenticated),
+    "weir.v1.RegistryService/ListSchemaVersions": Rule(_authenticated),  # filtered
     "weir.v1.RegistryService/GetSubjectVersion": Rule(_field(_SUBJECT, "subject", _R)),
-    "weir.v1.RegistryService/ListSubjects": Rule(_cluster(_D)),
+    "weir.v1.RegistryService/ListSubjects": Rule(_authenticated),  # filtered
     "weir.v1.RegistryService/ListVersions": Rule(_field(_SUBJECT, "subject", _R)),
     "weir.v1.RegistryService/LookupSchema": Rule(_field(_SUBJECT, "subject", _R)),
     "weir.v1.RegistryService/GetReferencedBy": Rule(_field(_SUBJECT, "subject", _R)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from weir.core.errors import SchemaNotFoundError
+from weir.core.visibility import visible
 from weir.registry.rest.bodies import (
     flag,
     formatted,
@@ -29,11 +30,15 @@ def _schema_not_found(sid: int) -> RestError:
 
 @routes.get("/schemas")
 async def list_schemas(request: web.Request) -> web.Response:
-    """Every schema version whose subject matches the prefix, by subject then version."""
+    """Every schema version whose subject matches the prefix, by subject then version.
+
+    Only versions of subjects the caller may describe are listed (when ACLs are on).
+    """
     reg = registry(request)
     deleted, latest_only = flag(request, "deleted"), flag(request, "latestOnly")
     found = []
-    for subject in reg.list_subjects(include_deleted=deleted, prefix=subject_prefix(request)):
+    subjects = reg.list_subjects(include_deleted=deleted, prefix=subject_prefix(request))
+    for subject in visible("subject", subjects):
         versions = [
             reg.get_version(subject, v, include_deleted=True)
             for v in reg.list_versions(subject, include_deleted=deleted)
@@ -92,8 +97,9 @@ def _holders(request: web.Request) -> list[dict[str, object]]:
     except SchemaNotFoundError:
         raise _schema_not_found(sid) from None
     only = request.query.get("subject")
+    seen = set(visible("subject", sorted({sv.subject for sv in found})))
     return [
         {"subject": sv.subject, "version": sv.version}
         for sv in found
-        if not only or sv.subject == only
+        if (not only or sv.subject == only) and sv.subject in seen
     ]

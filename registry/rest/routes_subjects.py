@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from weir.core.errors import IncompatibleSchemaError
+from weir.core.visibility import visible
 from weir.registry.model import SubjectVersion
 from weir.registry.rest.bodies import (
     flag,
@@ -26,14 +27,17 @@ routes = web.RouteTableDef()
 
 @routes.get("/subjects")
 async def list_subjects(request: web.Request) -> web.Response:
-    """Subject names; ``deleted`` adds soft-deleted ones, ``deletedOnly`` gives only those."""
+    """Subject names; ``deleted`` adds soft-deleted ones, ``deletedOnly`` gives only those.
+
+    Only the subjects the caller may describe are listed (when ACLs are on).
+    """
     reg, prefix = registry(request), subject_prefix(request)
     if flag(request, "deletedOnly", "deleted_only"):
         live = set(reg.list_subjects(prefix=prefix))
         names = [s for s in reg.list_subjects(include_deleted=True, prefix=prefix) if s not in live]
     else:
         names = reg.list_subjects(include_deleted=flag(request, "deleted"), prefix=prefix)
-    return reply(request, page(request, names))
+    return reply(request, page(request, list(visible("subject", names))))
 
 
 @routes.post("/subjects/{subject}")

@@ -45,8 +45,7 @@ def test_sync_and_async_clients_carry_credentials(pki: Pki, start: Start) -> Non
             got = await c.consume(3, timeout=10)
             assert [m.value for m in got] == [b"o-0", b"o-1", b"o-2"]
         async with AsyncSchemaRegistryClient(server.address, credentials=alice) as registry:
-            with pytest.raises(PermissionDeniedError):
-                await registry.list_subjects()
+            assert await registry.list_subjects() == []  # only what alice may describe
 
     asyncio.run(as_admin())
     with Consumer("billing", ["orders"], server=server.address, credentials=alice) as consumer:
