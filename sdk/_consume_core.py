@@ -371,7 +371,8 @@ class ConsumerCore:
         for attempt in (1, 2):
             request = calls.commit_request(self.group_id, member, offsets)
             try:
-                yield rpc("groups", "CommitOffsets", request)
+                # absolute offsets fenced by the member epoch: safe to resend (as Kafka does)
+                yield rpc("groups", "CommitOffsets", request, idempotent=True)
             except StaleMemberEpochError as error:
                 fresh = self.identity()
                 if attempt == 1 and fresh != member:  # the epoch moved meanwhile: resend

@@ -38,6 +38,7 @@ class Load:
         self.acked: set[tuple[int, int]] = set()
         self.values: dict[tuple[int, int], bytes] = {}
         self.errors: Counter[str] = Counter()
+        self.first_error: dict[str, str] = {}
         self.consumed: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
 
     def produce(self, index: int) -> None:
@@ -54,8 +55,7 @@ class Load:
                     try:
                         meta = future.result(timeout=60)
                     except WeirError as e:
-                        with self.lock:
-                            self.errors[e.reason] += 1
+                        self.failed(e.reason, e)
                         continue
                     with self.lock:
                         self.acked.add((meta.partition, meta.offset))
@@ -69,17 +69,25 @@ class Load:
             while not self.stop_consuming.is_set():
                 try:
                     messages = consumer.consume(500, timeout=0.2)
+                except WeirError as e:
+                    self.failed(f"consumer {e.reason}", e)
+                    continue
+                got = [(m.partition, m.offset, m.value) for m in messages]
+                with self.lock:  # delivered: counted even when the commit below fails
+                    self.consumed[group] += got
+                try:
                     if messages:
                         consumer.commit()
                 except WeirError as e:
-                    with self.lock:
-                        self.errors[f"consumer {e.reason}"] += 1
-                    continue
-                got = [(m.partition, m.offset, m.value) for m in messages]
-                with self.lock:
-                    self.consumed[group] += got
+                    self.failed(f"commit {e.reason}", e)
         finally:
             consumer.close()
+
+    def failed(self, kind: str, error: WeirError) -> None:
+        """Count an error by kind, keeping the first message of each kind for the report."""
+        with self.lock:
+            self.errors[kind] += 1
+            self.first_error.setdefault(kind, str(error)[:300])
 
     def caught_up(self) -> bool:
         with self.lock:
@@ -140,7 +148,7 @@ def test_load(tmp_path: Path) -> None:
         missing = acked - set(seen)
         assert not missing, (
             f"group {g} never consumed {len(missing)} acknowledged records, e.g. "
-            f"{sorted(missing)[:3]}; errors {dict(load.errors)}; group: {describe(server, g)}"
+            f"{sorted(missing)[:3]}; errors {load.first_error}; group: {describe(server, g)}"
         )
         assert all(log[(p, o)] == v for p, o, v in load.consumed[g])
         redelivered[g] = sum(n - 1 for n in seen.values())
@@ -150,7 +158,7 @@ def test_load(tmp_path: Path) -> None:
     print(
         f"load ({SECONDS} s, {PRODUCERS} producers, {GROUPS}x{PER_GROUP} consumers): "
         f"{len(acked)} acknowledged ({len(acked) / SECONDS:.0f}/s), consumed by each of "
-        f"{GROUPS} groups, redelivered {redelivered}, back-pressure {dict(load.errors)}, "
+        f"{GROUPS} groups, redelivered {redelivered}, back-pressure {dict(load.errors)} {load.first_error}, "
         f"server RSS first {rss[0] // 1024} MiB, peak {peak // 1024} MiB, "
         f"last {rss[-1] // 1024} MiB, threads {server.threads()}"
     )

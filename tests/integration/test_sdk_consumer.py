@@ -5,6 +5,7 @@ resets, and standalone (no group) assignment. Test data goes in through the raw 
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from tests.integration.broker_helpers import ORDER_AVSC, Broker, avro_bytes, rec
 from tests.integration.consumer_helpers import FAST, fill
 from weir.core import errors
 from weir.sdk import Consumer, Message, MessageField, SerializationContext, TopicPartition
+from weir.v1 import group_service_pb2_grpc as gs_grpc
 from weir.v1 import log_pb2 as lp
 
 TP = TopicPartition
@@ -93,6 +95,40 @@ def test_commit_then_restart_continues_after_the_commit(server: Any, broker: Bro
         ]
         assert second.commit() == {TP("t", 0): 10, TP("t", 1): 10}
         assert second.committed([TP("t", 0)]) == {TP("t", 0): 10}
+
+
+class FirstCommitUnreachable:
+    """The consumer's GroupService stub, except that the first CommitOffsets goes to a port
+    where nothing listens (a real UNAVAILABLE from the network)."""
+
+    def __init__(self, stub: Any, dead: grpc.Channel) -> None:
+        self.stub = stub
+        self.dead = gs_grpc.GroupServiceStub(dead)  # type: ignore[no-untyped-call]
+        self.commits = 0
+
+    def CommitOffsets(self, request: Any, **kw: Any) -> Any:
+        self.commits += 1
+        send = self.dead.CommitOffsets if self.commits == 1 else self.stub.CommitOffsets
+        return send(request, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stub, name)
+
+
+def test_a_commit_that_meets_a_lost_connection_is_resent(server: Any, broker: Broker) -> None:
+    fill(broker, "t", 1, 5, keyed=True)
+    with (
+        socket.socket() as s,
+        Consumer("g", ["t"], server=server.address, **FAST) as consumer,
+    ):
+        s.bind(("127.0.0.1", 0))  # a port nobody listens on
+        drain(consumer, 5)
+        with grpc.insecure_channel(f"127.0.0.1:{s.getsockname()[1]}") as dead:
+            flaky = FirstCommitUnreachable(consumer._stubs["groups"], dead)
+            consumer._stubs["groups"] = flaky
+            assert consumer.commit() == {TP("t", 0): 5}
+        assert flaky.commits == 2
+        assert consumer.committed() == {TP("t", 0): 5}
 
 
 def test_consume_returns_batches_in_order(server: Any, broker: Broker) -> None:
