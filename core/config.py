@@ -59,7 +59,15 @@ class ServerConfig:
     super_users: str = ""
     """Principals that bypass ACLs, separated by ';' or ',' (e.g. User:admin)."""
     audit_log_file: str = ""
-    """Where admin and registry changes are logged as JSON lines; empty: DATA_DIR/audit.log."""
+    """Where admin and registry changes are logged as JSON lines; empty: DATA_DIR/audit.log.
+    Each line is fsynced before the call returns. Best-effort, like Confluent's audit log: a
+    line that cannot be written (disk full, unwritable file) is logged at ERROR naming the
+    file and the change still stands; the server refuses to start if the file cannot be opened."""
+    audit_log_max_bytes: int = 100 << 20
+    """Rotate the audit log before a line would take it past this size (audit.log becomes
+    audit.log.1, .1 becomes .2, ...); 0: never rotate."""
+    audit_log_backups: int = 5
+    """Rotated audit logs kept (audit.log.1 newest ... audit.log.N oldest), 1 to 1000."""
     max_request_bytes: int = 64 << 20
     """Limit: key, value and header bytes of one produce request."""
     max_records_per_request: int = 100_000
@@ -124,6 +132,16 @@ def load_config(
             raise InvalidArgumentError(
                 f"config key {name}: {getattr(config, name)} is not positive; use 1 or more"
             )
+    if config.audit_log_max_bytes < 0:
+        raise InvalidArgumentError(
+            f"config key audit_log_max_bytes: {config.audit_log_max_bytes} is negative; "
+            "use 0 (never rotate) or a size in bytes such as 104857600"
+        )
+    if not 1 <= config.audit_log_backups <= 1000:
+        raise InvalidArgumentError(
+            f"config key audit_log_backups: {config.audit_log_backups} is not between 1 and "
+            "1000; it is how many rotated audit logs are kept"
+        )
     if config.slow_request_ms < 0:
         raise InvalidArgumentError(
             f"config key slow_request_ms: {config.slow_request_ms} is negative; use 0 or more"

@@ -24,7 +24,7 @@ from weir.broker.security.acl_store import AclStore
 from weir.broker.security.audit import AuditLog
 from weir.broker.security.guard import Guard
 from weir.broker.security.interceptor import SecurityInterceptor
-from weir.broker.security.tokens import TokenVerifier, load_tokens
+from weir.broker.security.tokens import TokenVerifier
 from weir.broker.topics import TopicManager
 from weir.core.config import ServerConfig
 from weir.core.errors import InvalidArgumentError
@@ -58,6 +58,14 @@ class Security:
         """The HTTP middleware mount."""
         return http.mount(self.guard)
 
+    def reload_tokens(self) -> bool:
+        """Load the tokens file again if it changed (for SIGHUP); True when it was replaced.
+
+        The file is also checked at most once a second as tokens are presented, so this only
+        makes a change take effect at once.
+        """
+        return self.guard.tokens is not None and self.guard.tokens.reload()
+
     def close(self) -> None:
         """Close the audit log."""
         if self.guard.audit is not None:
@@ -82,7 +90,7 @@ async def open_security(
                 "auth_tokens_file needs TLS (tls_cert_file and tls_key_file): bearer tokens "
                 "must not cross the network in clear text"
             )
-        tokens = TokenVerifier(load_tokens(Path(config.auth_tokens_file)))
+        tokens = TokenVerifier.from_file(Path(config.auth_tokens_file))
     supers = super_users(config.super_users)
     acls = await AclStore.open(topics, log_store) if config.acl_enabled else None
     audit_path = Path(config.audit_log_file or config.data_dir / "audit.log")
@@ -91,6 +99,6 @@ async def open_security(
         require_authentication=tokens is not None or config.tls_client_auth == "require",
         acls=acls,
         super_users=supers,
-        audit=AuditLog(audit_path),
+        audit=AuditLog(audit_path, config.audit_log_max_bytes, config.audit_log_backups),
     )
     return Security(guard, files, http_ssl, AclServicer(acls))

@@ -4,6 +4,7 @@ authentication and ACLs, and the audit log's lines."""
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 import urllib.error
 import urllib.request
@@ -194,3 +195,17 @@ def test_audit_log_with_security_off_names_anonymous_and_rest(start: Start, tmp_
     ]
     assert lines[1]["transport"] == "http"
     assert all(len(x["request_id"]) == 16 for x in lines)  # the id the call was answered with
+
+
+def test_a_failing_audit_log_does_not_fail_the_change(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = start(audit_log_file="/dev/full")  # every write: ENOSPC, as on a full disk
+    with caplog.at_level(logging.ERROR, logger="weir.audit"), Admin(server.address) as admin:
+        assert admin.create_topic("orders", 1).name == "orders"  # best-effort: the change stands
+        assert [t.name for t in admin.list_topics()] == ["orders"]
+        admin.delete_topic("orders")
+    errors = [r.getMessage() for r in caplog.records if r.name == "weir.audit"]
+    assert len(errors) == 2, errors
+    assert all("/dev/full" in e and "not recorded" in e for e in errors), errors
+    assert "CreateTopic" in errors[0]
