@@ -30,11 +30,24 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 2000),
+    ("grpc.use_local_subchannel_pool", 1),
 )
 """Keepalive pings find a dead connection within ~40 s even when idle; messages up to 64 MiB.
 Retries are ours (RetryPolicy), so grpc's own are off; a dropped connection is retried after
 0.1 s, backing off to 2 s at most (grpc's default starts at 1 s and grows to 120 s, which makes
-a client miss a server that restarted in under a second)."""
+a client miss a server that restarted in under a second). Each client has its own connection,
+as Kafka's clients do: grpc would otherwise put every client of a process on one connection,
+where 50 producers and 20 consumers exceed the server's ``max_concurrent_streams``."""
+
+_REFUSED_STREAM = "RST_STREAM with error code 7"
+"""How grpc words an HTTP/2 REFUSED_STREAM: the server refused the call before reading it."""
+
+
+def refused_unprocessed(rpc_error: grpc.RpcError) -> bool:
+    """True when the server refused the call unread (HTTP/2 REFUSED_STREAM, e.g. past its
+    ``max_concurrent_streams``), so even a call that must not run twice can be sent again."""
+    details = rpc_error.details() if isinstance(rpc_error, grpc.Call | grpc.aio.AioRpcError) else ""
+    return _REFUSED_STREAM in (details or "")
 
 
 def check_address(server: str, timeout_s: float) -> None:
@@ -116,7 +129,8 @@ class ClientBase:
     def _retry_delay(self, rpc_error: grpc.RpcError, attempt: int, idempotent: bool) -> float:
         """The pause before retrying a failed attempt; raises the WeirError when giving up."""
         error = explain(from_rpc_error(rpc_error), self.server)
-        delay = (self.retry if idempotent else NO_RETRY).next_delay(error, attempt)
+        safe = idempotent or refused_unprocessed(rpc_error)
+        delay = (self.retry if safe else NO_RETRY).next_delay(error, attempt)
         if delay is None:
             raise error from None
         return delay
