@@ -29,6 +29,7 @@ from weir.broker.log.engine import EmbeddedLogStore
 from weir.broker.log_servicer import LogServicer
 from weir.broker.metrics_server import observability
 from weir.broker.produce import ProduceService
+from weir.broker.request_decoding import DecodeInterceptor
 from weir.broker.schemas_topic import TopicRegistryStore
 from weir.broker.security.setup import Security, open_security
 from weir.broker.topic_servicer import TopicServicer
@@ -146,7 +147,8 @@ async def create_server(config: ServerConfig) -> WeirServer:
         await log_store.close()
         raise
     server = grpc.aio.server(
-        interceptors=[security.interceptor()],
+        # outermost first: undecodable requests are refused before anything else looks
+        interceptors=[DecodeInterceptor(), security.interceptor()],
         options=grpc_options(config),  # limits: see broker/limits.py
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
