@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastavro import parse_schema, schemaless_reader
+from fastavro._read_py import schemaless_reader as python_reader
 from google.protobuf import descriptor_pool, json_format, message_factory
 
 from weir.core.errors import WeirError
@@ -24,6 +25,7 @@ from weir.core.types import SchemaType
 from weir.registry.formats import ParsedSchema
 from weir.registry.formats.avro import AvroSchema
 from weir.registry.formats.avro_canonical import to_fastavro
+from weir.registry.formats.avro_recursion import is_recursive
 from weir.registry.formats.protobuf import ProtobufSchema
 from weir.registry.formats.protobuf_types import message_at
 from weir.registry.service import SchemaRegistry
@@ -33,6 +35,8 @@ Reader = Callable[[bytes, Sequence[int]], Any]
 MAX_CACHED = 256
 """Decoders kept per server; the cache is emptied when it grows past this."""
 SHOWN_BYTES = 4096
+"""Raw payloads longer than this are cut when shown as hex."""
+TOO_DEEP = "the record nests too deeply to decode or show; its raw bytes are shown instead"
 """Raw payloads longer than this are cut when shown as hex."""
 
 
@@ -71,9 +75,14 @@ class RecordDecoder:
             value = self._reader(framed_id, parsed)(data[start:], indexes)
         except WeirError as e:
             return Decoded(_raw(data), problem=e.message)
+        except RecursionError:
+            return Decoded(_raw(data), problem=TOO_DEEP)
         except Exception as e:  # a decoder library's own error: show it, never raise
             return Decoded(_raw(data), problem=f"{type(e).__name__}: {e}")
-        text = json.dumps(value, indent=2, ensure_ascii=False, default=_jsonable)
+        try:
+            text = json.dumps(value, indent=2, ensure_ascii=False, default=_jsonable)
+        except RecursionError:
+            return Decoded(_raw(data), problem=TOO_DEEP)
         return Decoded(text, self._label(framed_id, parsed))
 
     def _label(self, schema_id: int, parsed: ParsedSchema) -> str:
@@ -103,10 +112,13 @@ def _avro_reader(schema: AvroSchema) -> Reader:
     compiled: Any = None
     for tree in schema.chain:
         compiled = parse_schema(to_fastavro(tree), named_schemas=named)
+    # fastavro's compiled reader recurses on the C stack and crashes the process on a deeply
+    # nested payload of a recursive schema; its Python reader raises RecursionError instead
+    reader = python_reader if is_recursive(schema.named) else schemaless_reader
 
     def read(payload: bytes, _: Sequence[int]) -> Any:
         stream = io.BytesIO(payload)
-        value = schemaless_reader(stream, compiled, None)
+        value = reader(stream, compiled, None)
         left = len(payload) - stream.tell()
         if left:
             raise ValueError(f"{left} trailing bytes after the Avro record")
