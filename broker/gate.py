@@ -63,6 +63,10 @@ class Refused(Exception):
 
 MAX_HEADERS = 100
 """Default limit on headers per record."""
+MAX_HEADER_KEY_BYTES = 65535
+"""The longest header key (UTF-8) a stored batch can hold: its length is 16 bits."""
+MAX_HEADER_KEY_CHARS = MAX_HEADER_KEY_BYTES // 4
+"""Keys up to this many characters always fit, whatever they hold."""
 _UNCHECKED = (0, 0)
 """(schema id, subject version) of a field that is not checked."""
 
@@ -104,6 +108,8 @@ class RecordGate:
             if len(headers) > self.max_headers:
                 raise Refused(_too_many_headers(index, len(headers), self.max_headers))
             size += sum(len(k) + len(v) for k, v in headers)
+            if size > MAX_HEADER_KEY_CHARS:  # only then can a key be too long
+                _check_header_keys(index, headers)
         if size > config.max_message_bytes:
             raise Refused(
                 Refusal(
@@ -249,6 +255,18 @@ class RecordGate:
                 metadata={"rule": "subject-membership"},
             )
         return version
+
+
+def _check_header_keys(index: int, headers: tuple[tuple[str, bytes], ...]) -> None:
+    """Refuse the request when a header key is longer than the log format can store."""
+    for h, (key, _) in enumerate(headers):
+        if len(key) > MAX_HEADER_KEY_CHARS and len(key.encode()) > MAX_HEADER_KEY_BYTES:
+            raise InvalidRecordError(
+                f"record {index} header {h} has a {len(key.encode())}-byte key, over the "
+                f"limit of {MAX_HEADER_KEY_BYTES} bytes (UTF-8) the log format stores; "
+                "use a shorter header name",
+                metadata={"index": str(index), "header": str(h), "limit": "header_key_bytes"},
+            )
 
 
 def _too_many_headers(index: int, count: int, limit: int) -> Refusal:

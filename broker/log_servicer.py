@@ -113,6 +113,7 @@ class LogServicer(ls_grpc.LogServiceServicer):
     async def _produce(self, request: ls.ProduceRequest) -> ls.ProduceResponse:
         if request.acks not in _ACKS:
             raise InvalidArgumentError("acks must be ACKS_NONE, ACKS_LEADER or ACKS_ALL")
+        self.produce_service.check_record_count(sum(len(b.records) for b in request.batches))
         outcomes = await self.produce_service.produce(
             request.topic,
             _batches(request),

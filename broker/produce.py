@@ -233,6 +233,19 @@ class ProduceService:
             outcome.log_append_time_ms = new_records[0].timestamp_ms
         return 0 if appended.duplicate else len(new_records)
 
+    def check_record_count(self, count: int) -> None:
+        """Raise when a request carries more than max_records_per_request records.
+
+        The servicer calls it before turning protobuf records into tuples, which takes
+        about 1.4 s for a million records: an oversized request is refused at once."""
+        if count > self.max_records:
+            raise InvalidRequestSizeError(
+                f"produce request has {count} records, over the limit of {self.max_records} "
+                "(max_records_per_request); "
+                "split it into smaller requests",
+                metadata={"limit": "max_records_per_request"},
+            )
+
     def _check_size(self, topic: Topic, batches: Sequence[ProduceBatch]) -> int:
         """The request's key and value bytes, or raise when it is empty or too big.
 
@@ -243,13 +256,7 @@ class ProduceService:
             raise InvalidRequestSizeError(
                 f"produce request to '{topic.name}' has no records; send at least one"
             )
-        if count > self.max_records:
-            raise InvalidRequestSizeError(
-                f"produce request has {count} records, over the limit of {self.max_records} "
-                "(max_records_per_request); "
-                "split it into smaller requests",
-                metadata={"limit": "max_records_per_request"},
-            )
+        self.check_record_count(count)
         size = extra = 0
         for b in batches:  # summed in C: this runs for every record of every request
             size += sum(map(len, filter(None, map(_KEY, b.records))))
