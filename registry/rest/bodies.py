@@ -111,6 +111,10 @@ async def read_object(request: web.Request) -> JsonObject:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         raise RestError(400, 400, f"Malformed JSON in the request body: {err}") from None
+    except RecursionError:  # json's C decoder gives up on very deep nesting this way
+        raise RestError(
+            400, 400, "Malformed JSON in the request body: it nests too deeply to read"
+        ) from None
     if not isinstance(body, dict):
         raise body_error("The request body must be a JSON object")
     return body
