@@ -21,6 +21,7 @@ from weir.core.errors import InvalidArgumentError
 from weir.core.status import to_status
 
 Decode = Callable[[bytes], Any]
+_MAX_CACHED = 1000
 
 
 def _refusal(method: str, decode: Decode) -> InvalidArgumentError:
@@ -36,6 +37,9 @@ def _refusal(method: str, decode: Decode) -> InvalidArgumentError:
 class DecodeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Decodes each request itself and refuses undecodable ones with INVALID_ARGUMENT."""
 
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[Any, grpc.RpcMethodHandler[Any, Any]]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[
@@ -47,7 +51,14 @@ class DecodeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         decode = None if handler is None else handler.request_deserializer
         if decode is None:
             return handler  # type: ignore[no-any-return]
-        return _wrap(handler, handler_call_details.method.lstrip("/"), decode)
+        method = handler_call_details.method
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:  # the same handler: wrap it once
+            return cached[1]
+        wrapped = _wrap(handler, method.lstrip("/"), decode)
+        if len(self._wrapped) < _MAX_CACHED:  # method names come from clients: bounded
+            self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
 
 def _wrap(handler: Any, method: str, decode: Decode) -> grpc.RpcMethodHandler[Any, Any]:
