@@ -10,6 +10,11 @@ touched, so appends carry on meanwhile. A record is removed when:
   at least ``delete_retention_ms`` (and ``min_compaction_lag_ms``) in the past, and no older
   record of the key survived this pass (so deleting the tombstone resurrects nothing).
 
+A damaged batch (CRC mismatch, found by the walk) is stepped over as reads and recovery do:
+its bytes are copied into the rewritten file unchanged (so reads of it still fail with
+CORRUPT_DATA naming the file and byte, and nothing it held is lost), its keys are unknown so
+they neither remove nor are removed, and the batches after it are compacted as usual.
+
 Records without a key are never removed. Offsets never change: kept records keep theirs,
 and each rewritten batch keeps its base offset and last offset delta, so gaps appear. A
 batch left empty is dropped, unless it came from an idempotent producer: its header stays
@@ -24,12 +29,12 @@ rebuilt on open.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
 from weir.broker.log.api import NO_PRODUCER, NewRecord, ProducerState, Record, StorageConfig
 from weir.broker.log.batch import (
-    BatchError,
     BatchHeader,
     decode_keys,
     decode_records,
@@ -40,14 +45,18 @@ from weir.broker.log.index import SegmentIndex
 from weir.broker.log.partition import Partition
 from weir.broker.log.segment import Segment, storage_error
 
+log = logging.getLogger("weir.broker.log")
+
 _COPY_CHUNK = 1 << 20
 
 
 def _batches(seg: Segment) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
-    try:
-        yield from seg.walk(0, seg.size)
-    except BatchError as exc:
-        raise seg.corrupt(exc) from None
+    damaged: list[int] = []
+    yield from seg.intact(damaged)
+    for position in damaged:
+        log.warning(
+            "compaction: %s: kept the damaged batch at byte %d as it is", seg.path, position
+        )
 
 
 class _Plan:
@@ -90,7 +99,7 @@ def compact(p: Partition, now: int) -> bool:
     closed = p.segments()[:-1]
     plan = _Plan(p.config, now)
     for seg in closed:
-        for _, h, buf, i in _batches(seg):
+        for _, h, buf, i in seg.intact():  # the rewrite pass reports the damage
             for offset, key in decode_keys(buf, i, h):
                 if key is not None:
                     plan.latest[key] = offset
@@ -102,16 +111,20 @@ def compact(p: Partition, now: int) -> bool:
 def _rewrite(p: Partition, seg: Segment, plan: _Plan) -> None:
     prefix: list[tuple[int, BatchHeader]] = []
     out: _Writer | None = None
+    end = 0  # where the last intact batch ended: bytes up to the next one are damaged
     try:
         for pos, h, buf, i in _batches(seg):
             records = decode_records(buf, i, h)
             keep = [r for r in records if plan.keep(r)]
             changed = len(keep) != len(records)
+            gap, end = end, pos + h.size
             if out is None:
                 if not changed:
                     prefix.append((pos, h))
                     continue
                 out = _Writer(seg, prefix, pos, p.config.index_interval_bytes)
+            elif gap < pos:
+                out.copy_damaged(seg, gap, pos)
             if not changed:
                 out.append(buf[i : i + h.size])
             elif keep or h.producer_id != NO_PRODUCER:
@@ -127,6 +140,9 @@ def _rewrite(p: Partition, seg: Segment, plan: _Plan) -> None:
                 )
         if out is None:
             return
+        if end < seg.size:  # damage after the last intact batch
+            out.copy_damaged(seg, end, seg.size)
+            out.segment.next_offset = max(out.segment.next_offset, seg.next_offset)
         out.finish()
     except BaseException:
         if out is not None:
@@ -160,19 +176,39 @@ class _Writer:
         except OSError as exc:
             raise storage_error(exc, f"compaction of {seg.path}") from None
         self.segment = Segment(self.tmp, seg.base, fd, SegmentIndex(interval))
-        pos = 0
+        try:
+            self._copy(seg, 0, end)
+        except BaseException:
+            self.abandon()
+            raise
+        for at, h in prefix:
+            if at != self.segment.size:  # damaged bytes before this batch
+                self.segment.index.force_next()
+            self.segment.account(at, h)
+        if self.segment.size != end:
+            self.segment.size = end
+            self.segment.index.force_next()
+
+    def _copy(self, seg: Segment, start: int, end: int) -> None:
+        """Copy ``seg``'s bytes [start, end) to the end of the new file unchanged."""
+        pos = start
         try:
             while pos < end:
                 chunk = os.pread(seg.fd, min(_COPY_CHUNK, end - pos), pos)
+                if not chunk:
+                    raise OSError(0, f"{seg.path} ends at byte {pos}, before {end}")
                 view = memoryview(chunk)
                 while view:
-                    view = view[os.write(fd, view) :]
+                    view = view[os.write(self.segment.fd, view) :]
                 pos += len(chunk)
         except OSError as exc:
-            self.abandon()
             raise storage_error(exc, f"compaction of {seg.path}") from None
-        for at, h in prefix:
-            self.segment.account(at, h)
+
+    def copy_damaged(self, seg: Segment, start: int, end: int) -> None:
+        """Keep a damaged region of ``seg`` as it is; index the batch after it."""
+        self._copy(seg, start, end)
+        self.segment.size += end - start
+        self.segment.index.force_next()
 
     def append(self, data: bytes) -> None:
         self.segment.write(data, peek_header(data, 0))

@@ -28,6 +28,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 from weir.broker.log.api import (
@@ -143,6 +144,9 @@ class Partition:
                     remove_index(later)
                     later.unlink()
                 break
+        for seg, after in pairwise(segments):
+            if seg.damaged_tail:  # its damaged last batch runs up to the next segment
+                seg.next_offset = max(seg.next_offset, after.base)
         if not segments:
             segments.append(Segment.create(self.directory, self._read_log_start() or 0, interval))
         start = self._read_log_start() or 0
@@ -174,11 +178,16 @@ class Partition:
             first -= 1
             budget += self._segments[first].size
         for seg in self._segments[first:]:
-            try:
-                for _, h, _, _ in seg.walk(0, seg.size):
-                    self.producers.observe(h)
-            except BatchError as exc:
-                log.warning("producer state: skipped the rest of %s: %s", seg.path, exc)
+            damaged: list[int] = []
+            for _, h, _, _ in seg.intact(damaged):
+                self.producers.observe(h)
+            for position in damaged:
+                log.warning(
+                    "producer state: skipped the damaged batch at byte %d of %s; the batches "
+                    "after it are in the producer state",
+                    position,
+                    seg.path,
+                )
 
     # -- state ---------------------------------------------------------------------------
 

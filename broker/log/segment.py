@@ -60,6 +60,7 @@ class Segment:
 
     __slots__ = (
         "base",
+        "damaged_tail",
         "dropped",
         "fd",
         "first_append",
@@ -95,6 +96,9 @@ class Segment:
         """True when the index files on disk describe this segment."""
         self.dropped = 0
         """Bytes recovery truncated from the tail when the segment was opened."""
+        self.damaged_tail = False
+        """Recovery kept a damaged last batch (of a closed segment), so ``next_offset`` stops
+        short of it; the partition moves it up to the next segment's base."""
 
     @classmethod
     def create(cls, directory: Path, base: int, interval: int) -> Segment:
@@ -148,6 +152,7 @@ class Segment:
                     pos = found[0]
                 elif not last and self._whole_at(exc.position, file_size):
                     pos = file_size
+                    self.damaged_tail = True
                 else:
                     self._cut(exc, file_size)
                     break
@@ -261,6 +266,30 @@ class Segment:
                 exc.position = pos + i
                 raise
             pos += i
+
+    def intact(
+        self, damaged: list[int] | None = None
+    ) -> Iterator[tuple[int, BatchHeader, bytes, int]]:
+        """Every CRC-valid batch of the segment in order, stepping over damaged ones.
+
+        Like recovery and reads, a bad batch is skipped to the next whole batch after it
+        (never one going back in offsets); when nothing whole follows, the walk ends. The
+        file position of each bad batch is appended to ``damaged`` when given.
+        """
+        pos, floor = 0, self.base
+        while True:
+            try:
+                for item in self.walk(pos, self.size):
+                    floor = item[1].last_offset + 1
+                    yield item
+                return
+            except BatchError as exc:
+                if damaged is not None:
+                    damaged.append(exc.position)
+                found = self.resync(exc.position, self.size, floor)
+                if found is None:
+                    return
+                pos = found[0]
 
     def read(self, offset: int, max_bytes: int) -> tuple[list[Record], int]:
         """Records with offset >= ``offset``, whole batches up to about max_bytes.

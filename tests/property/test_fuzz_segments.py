@@ -9,6 +9,9 @@ the active segment's tail, then reopens it. Whatever the damage:
 * no offset ever reads as a record other than the one written there;
 * a damaged batch reads as CorruptDataError naming the file and byte position (or, the tail
   of the active segment, was cut off as a torn write);
+* the idempotent-producer state holds exactly the last intact batches of the producer, in
+  order (a damaged batch is skipped, a cut one forgotten): a retry of the newest intact one
+  is answered as a duplicate, and the sequence after it is accepted;
 * the log accepts an append at its log end.
 """
 
@@ -28,18 +31,23 @@ from weir.broker.log.api import (
     Acks,
     NewRecord,
     PartitionId,
+    ProducerState,
     Record,
     StorageConfig,
     TopicName,
     TopicPartition,
 )
 from weir.broker.log.engine import EmbeddedLogStore, partition_dir
+from weir.broker.log.partition import Partition
+from weir.broker.log.producers import WINDOW
 from weir.core.errors import CorruptDataError, OffsetOutOfRangeError
 
 TP = TopicPartition(TopicName("fz"), PartitionId(0))
 CONFIG = StorageConfig(segment_bytes=1500, index_interval_bytes=300)
 BATCHES = 40
 EXAMPLES = 150
+PID = 77
+"""The idempotent producer that writes every batch (sequence = records written before)."""
 OUTCOMES: Counter[str] = Counter()
 """What the examples ran into (printed by the last test, for the record)."""
 
@@ -54,6 +62,8 @@ class Batch:
     """Its bytes."""
     records: tuple[Record, ...]
     """What was written."""
+    first_seq: int
+    """The producer sequence of its first record."""
 
 
 def _write_template(root: Path) -> list[Batch]:
@@ -61,6 +71,7 @@ def _write_template(root: Path) -> list[Batch]:
     asyncio.run(store.create_partition(TP, CONFIG))
     p = store.partition(TP)
     batches: list[Batch] = []
+    seq = 0
     for b in range(BATCHES):
         n = 1 + b % 4
         records = [
@@ -74,12 +85,13 @@ def _write_template(root: Path) -> list[Batch]:
         ]
         before = p.segments()[-1]
         position = before.size
-        result = p.append(records, Acks.ALL)
+        result = p.append(records, Acks.ALL, ProducerState(PID, 0, seq))
         seg = p.segments()[-1]
         if seg is not before:
             position = 0
         read = p.read(result.base_offset, 1)
-        batches.append(Batch(seg.path.name, position, seg.size - position, tuple(read[:n])))
+        batches.append(Batch(seg.path.name, position, seg.size - position, tuple(read[:n]), seq))
+        seq += n
     asyncio.run(store.close())
     return batches
 
@@ -114,6 +126,7 @@ def _apply(
     """Damage the copy; return the flipped byte positions per file and the tear position."""
     files = sorted(p for p in directory.iterdir() if p.suffix in (".log", ".index", ".timeindex"))
     flipped: dict[str, set[int]] = {}
+    original = {path.name: path.read_bytes() for path in files}
     for pick, where, mask in chosen if "flip" in kind else []:
         path = files[pick % len(files)]
         data = bytearray(path.read_bytes())
@@ -123,6 +136,9 @@ def _apply(
         data[pos] ^= mask
         path.write_bytes(bytes(data))
         flipped.setdefault(path.name, set()).add(pos)
+    for name, positions in flipped.items():  # two flips of one byte may cancel out
+        now = (directory / name).read_bytes()
+        positions.intersection_update(i for i in positions if now[i] != original[name][i])
     cut = -1
     if "tear" in kind:
         active = max(directory.glob("*.log"))
@@ -138,6 +154,36 @@ def _names_the_damage(error: CorruptDataError, batch: Batch) -> None:
     assert int(error.metadata["position"]) >= 0
     assert batch.file in error.message
     assert "byte" in error.message
+
+
+def _check_producer_state(p: Partition, intact: list[Batch]) -> None:
+    """The producer state is the last intact batches; retries and the next sequence work."""
+    state = p.producers.last_batches(PID)
+    if not intact:
+        assert state is None
+        OUTCOMES["no producer state"] += 1
+        return
+    assert state is not None
+    epoch, remembered = state
+    assert epoch == 0
+    want = [
+        (b.first_seq, b.first_seq + len(b.records) - 1, b.records[0].offset, b.records[-1].offset)
+        for b in intact[-WINDOW:]
+    ]
+    got = [(m.first_seq, m.last_seq, m.base_offset, m.last_offset) for m in remembered]
+    assert got == want, "producer state is not the last intact batches"
+    end = p.offsets().log_end
+    newest = intact[-1]
+    retry = [NewRecord(b"retry")] * len(newest.records)
+    dup = p.append(retry, Acks.ALL, ProducerState(PID, 0, newest.first_seq))
+    assert dup.duplicate
+    assert dup.base_offset == newest.records[0].offset
+    assert p.offsets().log_end == end
+    following = newest.first_seq + len(newest.records)
+    ok = p.append([NewRecord(b"next-seq")], Acks.ALL, ProducerState(PID, 0, following))
+    assert not ok.duplicate
+    assert ok.base_offset == end
+    OUTCOMES["producer state checked"] += 1
 
 
 def _intact(batch: Batch, flipped: dict[str, set[int]], active: str, cut: int) -> bool:
@@ -207,8 +253,9 @@ def test_recovery_and_reads_survive_random_corruption(
         for r in got:
             assert written[r.offset] == r
         offset = got[-1].offset + 1 if got else offset + 1
+    _check_producer_state(p, intact)
     result = p.append([NewRecord(b"after-recovery")], Acks.ALL)
-    assert result.base_offset == bounds.log_end
+    assert result.base_offset == p.offsets().log_end - 1
     assert p.read(result.base_offset, 1)[0].value == b"after-recovery"
     asyncio.run(store.close())
     shutil.rmtree(root)
