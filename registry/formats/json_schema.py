@@ -3,7 +3,8 @@
 ``JSON_SCHEMA.parse(text, references)`` decodes the text (syntax errors name line and
 column), picks the draft from ``$schema`` (drafts 4, 6, 7, 2019-09 and 2020-12; 2020-12 when
 absent), checks the schema against that draft's metaschema (errors name the JSON pointer of
-the bad keyword), registers the references so every ``$ref`` resolves, and compiles a
+the bad keyword), checks every pattern can be matched with a time bound (see
+``json_schema_patterns``), registers the references so every ``$ref`` resolves, and compiles a
 jsonschema validator once. The canonical form is compact JSON with sorted keys.
 """
 
@@ -24,6 +25,7 @@ from weir.registry.formats.base import ParsedSchema, RecordValidator, ResolvedRe
 from weir.registry.formats.json_schema_budget import bounded_expansion, guarded_class
 from weir.registry.formats.json_schema_drafts import Draft, draft_of
 from weir.registry.formats.json_schema_fast import FastCheck, fast_check
+from weir.registry.formats.json_schema_patterns import check_patterns
 from weir.registry.formats.json_schema_refs import RefDoc, build_registry, check_refs
 from weir.registry.formats.json_schema_regex import PatternTimeout
 from weir.registry.formats.json_schema_validator import (
@@ -92,6 +94,7 @@ class JsonSchemaFormat:
         draft = draft_of(contents)
         _check_metaschema(contents, draft)
         resource = draft.specification.create_resource(contents)
+        check_patterns(resource)
         registry = build_registry(resource, [_ref_doc(r) for r in references])
         try:
             check_refs(resource, registry, [r.name for r in references])

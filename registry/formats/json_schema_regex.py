@@ -7,10 +7,15 @@ against 30 ``a`` and a ``!`` runs for a minute with the event loop blocked. ``in
 gives those modules a ``re`` whose ``search`` runs in the ``regex`` engine with a timeout (the
 time left in the request's validation budget, at most ``pattern_timeout_ms``); a match that
 runs out raises ``PatternTimeout``, which the record validator turns into a refusal naming
-``validation_timeout_ms``. Everything else in those modules' ``re`` is Python's.
+``validation_timeout_ms``. A pattern ``regex`` cannot compile (or only at a cost that
+cannot be bounded, see ``json_schema_patterns``) raises ``PatternRefused``, which refuses the
+record naming the pattern: there is no fallback to ``re``. Registration refuses such schemas,
+so this happens only for schemas registered before that check. Everything else in those
+modules' ``re`` is Python's.
 
 The fast path (``jsonschema_rs``) needs none of this: its regex engine runs in linear time,
-and its backtracking fallback (for backreferences and lookaround) stops at a step limit.
+and its backtracking fallback (for backreferences and lookaround) stops at a step limit
+(measured: ``^(a+)+$`` and ``^(a*)*\\1$`` against hostile strings return in microseconds).
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ from typing import Any
 import jsonschema._keywords
 import jsonschema._legacy_keywords
 import jsonschema._utils
-import regex
 
+from weir.registry.formats.json_schema_patterns import compile_pattern
 from weir.registry.formats.limits import current
 
 _PATCHED = (jsonschema._keywords, jsonschema._legacy_keywords, jsonschema._utils)
@@ -46,12 +51,11 @@ def bounded_search(pattern: str, string: str, flags: int = 0) -> Any:
     timeout = min(spent.pattern_timeout_s, spent.deadline - time.monotonic())
     if timeout < _MIN_TIMEOUT_S:
         raise PatternTimeout(pattern)
+    compiled = compile_pattern(pattern, flags)  # raises PatternRefused, never falls back
     try:
-        return regex.search(pattern, string, flags, timeout=timeout)
+        return compiled.search(string, timeout=timeout)
     except TimeoutError:
         raise PatternTimeout(pattern) from None
-    except regex.error:  # a pattern only Python's re understands: re decides, as before
-        return re.search(pattern, string, flags)
 
 
 class _BoundedRe(ModuleType):

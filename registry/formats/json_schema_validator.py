@@ -11,6 +11,7 @@ from jsonschema.protocols import Validator
 from referencing.exceptions import Unresolvable
 
 from weir.core.errors import InvalidRecordError, InvalidSchemaError
+from weir.registry.formats.json_schema_patterns import PatternRefused
 from weir.registry.formats.json_schema_regex import PatternTimeout
 from weir.registry.formats.limits import check_deadline, check_depth, current, out_of_time
 
@@ -83,6 +84,13 @@ class JsonRecordValidator:
             error: ValidationError | None = best_match(self._validator.iter_errors(document))
         except PatternTimeout as exc:
             raise out_of_time(f"matching pattern {exc.pattern[:100]!r}") from None
+        except PatternRefused as exc:
+            raise InvalidRecordError(
+                f"the schema's pattern {exc.pattern[:100]!r} cannot be matched with a time "
+                f"bound: it {exc.reason}; register a new schema version that fixes the "
+                f"pattern ({exc.advice})",
+                metadata={"rule": "pattern", "pattern": exc.pattern[:100]},
+            ) from None
         except Unresolvable as exc:
             raise InvalidSchemaError(
                 f"the schema has a $ref that cannot be resolved while validating: {exc}"
