@@ -20,6 +20,7 @@ from weir.core.errors import WeirError
 DEFAULT_PARTITION_MAX_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 50 << 20
 MAX_WAIT_MS = 30_000
+"""The longest a fetch waits unless configured (ServerConfig.max_fetch_wait_ms)."""
 RECORD_OVERHEAD = 32
 """Bytes a fetched record is counted for besides its key and value."""
 
@@ -80,11 +81,17 @@ class FetchService:
     """Reads records for consumers."""
 
     def __init__(
-        self, topics: TopicManager, log: LogStore, metrics: BrokerMetrics | None = None
+        self,
+        topics: TopicManager,
+        log: LogStore,
+        metrics: BrokerMetrics | None = None,
+        max_wait_ms: int = MAX_WAIT_MS,
     ) -> None:
         self.topics = topics
         self.log = log
         self.metrics = metrics
+        self.max_wait_ms = max_wait_ms
+        """A fetch asking to wait longer waits this long (clamped silently, no error)."""
 
     async def fetch(
         self,
@@ -93,8 +100,11 @@ class FetchService:
         min_bytes: int = 1,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> list[FetchedPartition]:
-        """Read every partition once, then wait for more data while the response is short."""
-        deadline = time.monotonic() + min(max(max_wait_ms, 0), MAX_WAIT_MS) / 1000
+        """Read every partition once, then wait for more data while the response is short.
+
+        ``max_wait_ms`` is clamped to 0 ... ``self.max_wait_ms``: a client without a
+        deadline cannot park a fetch for longer than the server allows."""
+        deadline = time.monotonic() + min(max(max_wait_ms, 0), self.max_wait_ms) / 1000
         results = await self._read_all(specs, max_bytes)
         while sum(r.size for r in results) < max(min_bytes, 1):
             left = deadline - time.monotonic()

@@ -84,6 +84,16 @@ class ServerConfig:
     """Limit: time spent validating the records of one produce request."""
     pattern_timeout_ms: int = 100
     """Limit: time for one JSON Schema pattern match (bounded regex, never Python's re)."""
+    max_name_bytes: int = 1000
+    """Limit: UTF-8 bytes of a subject name, consumer group id or group instance id (topic
+    names follow Kafka's rule instead: 1 to 249 of [a-zA-Z0-9._-]). Subjects, groups and
+    instance ids that a request would create or change must also be free of control
+    characters (U+0000-U+001F, U+007F-U+009F), as Confluent Schema Registry refuses them
+    (42208); reads and deletes check only the length, so older names stay removable."""
+    max_fetch_wait_ms: int = 30_000
+    """Limit: how long one fetch may wait for records. A longer max_wait_ms is clamped to
+    this, silently, as a Kafka broker answers within the request timeout (the client's
+    request.timeout.ms defaults to 30 s; its fetch.max.wait.ms to 500 ms)."""
     max_topics: int = 10_000
     """Limit: topics on the server, internal ones included."""
     max_partitions: int = 100_000

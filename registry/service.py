@@ -9,10 +9,12 @@ the store on start. Parsed schemas and their validators are built once per id an
 from __future__ import annotations
 
 import json
+import re
 
 from weir.core.errors import (
     CompatibilityNotConfiguredError,
     IncompatibleSchemaError,
+    InvalidArgumentError,
     InvalidVersionError,
     ModeNotConfiguredError,
     OperationNotPermittedError,
@@ -45,15 +47,26 @@ DEFAULT_LEVEL = CompatibilityLevel.BACKWARD
 DEFAULT_MODE = Mode.READWRITE
 LATEST: None = None
 """Pass as a version to mean the latest live version."""
+DEFAULT_MAX_NAME_BYTES = 1000
+"""The longest subject name, in UTF-8 bytes, unless configured (ServerConfig.max_name_bytes)."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Control characters (Java's isISOControl), which Confluent refuses in subject names."""
 
 
 class SchemaRegistry:
     """Subjects, versions, schemas, levels and modes over a durable store."""
 
-    def __init__(self, store: RegistryStore, limits: SchemaLimits | None = None) -> None:
+    def __init__(
+        self,
+        store: RegistryStore,
+        limits: SchemaLimits | None = None,
+        max_name_bytes: int = DEFAULT_MAX_NAME_BYTES,
+    ) -> None:
         self._store = store
         self.limits = limits or SchemaLimits()
         """Size and depth limits on offered schema text (stored schemas are not re-checked)."""
+        self.max_name_bytes = max_name_bytes
+        """The longest subject name, in UTF-8 bytes (see check_subject)."""
         self._state = RegistryState()
         self._state.replay(store.load())
         self._cache = SchemaCache(self._state)
@@ -68,6 +81,12 @@ class SchemaRegistry:
     def close(self) -> None:
         """Close the store."""
         self._store.close()
+
+    def check_subject(self, subject: str, creating: bool = False) -> None:
+        """Refuse a subject name over ``max_name_bytes``; when the call would create or change
+        the subject (``creating``), also one with control characters, as Confluent does
+        (42208). Reads and deletes check only the length, so an older name stays removable."""
+        check_name("subject", subject, self.max_name_bytes, creating)
 
     # ----- reads -------------------------------------------------------------------------
 
@@ -173,6 +192,8 @@ class SchemaRegistry:
     def _parse_input(self, schema: SchemaInput) -> tuple[ParsedSchema, str]:
         """Check the offered text against the limits, then parse it."""
         self.limits.check(schema.schema_type, schema.text)
+        for reference in schema.references:  # it must name an existing subject: length only
+            self.check_subject(reference.subject)
         return self._cache.parse_input(schema)
 
     # ----- compatibility -----------------------------------------------------------------
@@ -225,6 +246,7 @@ class SchemaRegistry:
         version: int | None = None,
     ) -> SubjectVersion:
         """Add a schema to a subject; registering it again returns the same id and version."""
+        self.check_subject(subject, creating=True)
         mode = self.get_mode(subject, default_to_global=True)
         self._require_writable(mode, subject)
         if (schema_id is not None or version is not None) and mode != Mode.IMPORT:
@@ -311,6 +333,8 @@ class SchemaRegistry:
         self, subject: str | None = None, default_to_global: bool = False
     ) -> CompatibilityLevel:
         """The subject's level, or the global one."""
+        if subject:
+            self.check_subject(subject)
         level = self._state.configs.get(Subject(subject or GLOBAL))
         if level is not None:
             return level
@@ -324,6 +348,8 @@ class SchemaRegistry:
 
     def set_config(self, level: CompatibilityLevel, subject: str | None = None) -> None:
         """Set the subject's level, or the global one."""
+        if subject:
+            self.check_subject(subject, creating=True)
         self._write(StoreRecord(config_key(Subject(subject or GLOBAL)), {"level": level.value}))
 
     def delete_config(self, subject: str) -> CompatibilityLevel:
@@ -341,6 +367,8 @@ class SchemaRegistry:
 
     def get_mode(self, subject: str | None = None, default_to_global: bool = False) -> Mode:
         """The subject's mode, or the global one."""
+        if subject:
+            self.check_subject(subject)
         mode = self._state.modes.get(Subject(subject or GLOBAL))
         if mode is not None:
             return mode
@@ -353,6 +381,8 @@ class SchemaRegistry:
 
     def set_mode(self, mode: Mode, subject: str | None = None, force: bool = False) -> None:
         """Set the subject's mode, or the global one. IMPORT needs an empty scope or force."""
+        if subject:
+            self.check_subject(subject, creating=True)
         if mode == Mode.IMPORT and not force:
             holding = [s for s in self.list_subjects() if not subject or s == subject]
             if holding:
@@ -395,6 +425,7 @@ class SchemaRegistry:
     def _versions(
         self, subject: str, include_deleted: bool, allow_empty: bool = False
     ) -> list[SubjectVersion]:
+        self.check_subject(subject)
         versions = self._state.subjects.get(Subject(subject), {})
         found = [
             versions[v] for v in sorted(versions) if include_deleted or not versions[v].deleted
@@ -435,6 +466,29 @@ class SchemaRegistry:
                 f"version {sv.version} of subject '{sv.subject}' is referenced by schema id(s) "
                 f"{', '.join(map(str, users))}; delete those first",
                 metadata={"subject": sv.subject, "version": str(sv.version)},
+            )
+
+
+def check_name(kind: str, name: str, max_bytes: int, creating: bool = False) -> None:
+    """Refuse a ``kind`` name (subject, group_id, ...) over ``max_bytes`` UTF-8 bytes, or when
+    ``creating``, one with a control character; the message names the limit and the size."""
+    if len(name) * 4 > max_bytes:  # only then can it be over: a character is 1 to 4 bytes
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            raise InvalidArgumentError(
+                f"{kind} name is {size} bytes (UTF-8), over the limit of {max_bytes} "
+                f"(max_name_bytes); it starts {name[:40]!r}: use a shorter name",
+                metadata={"field": kind, "limit": "max_name_bytes", "size": str(size)},
+            )
+    if creating:
+        bad = _CONTROL.search(name)
+        if bad is not None:
+            code = f"U+{ord(bad.group()):04X}"
+            raise InvalidArgumentError(
+                f"{kind} name {name!r} has the control character {code} at index "
+                f"{bad.start()}; names may not contain control characters (U+0000-U+001F, "
+                "U+007F-U+009F)",
+                metadata={"field": kind, "character": code},
             )
 
 

@@ -41,6 +41,7 @@ from weir.core.errors import (
     NotFoundError,
     OffsetOutOfRangeError,
 )
+from weir.registry.service import DEFAULT_MAX_NAME_BYTES, check_name
 
 log = logging.getLogger("weir.groups")
 MAX_METADATA_BYTES = 4096
@@ -93,8 +94,14 @@ class GroupManager:
     """Consumer groups over the topic catalogue and the log store."""
 
     def __init__(
-        self, topics: TopicManager, log_store: LogStore, now_ms: Callable[[], int] = wall_clock_ms
+        self,
+        topics: TopicManager,
+        log_store: LogStore,
+        now_ms: Callable[[], int] = wall_clock_ms,
+        max_name_bytes: int = DEFAULT_MAX_NAME_BYTES,
     ) -> None:
+        self.max_name_bytes = max_name_bytes
+        """The longest group id or instance id, in UTF-8 bytes (see check_names)."""
         self._topics = topics
         self._log = log_store
         self.now_ms = now_ms
@@ -122,10 +129,23 @@ class GroupManager:
         for group_id in sorted(self.coordinator.drain_dirty()):
             await self._store.save_group(group_id, self.coordinator.groups.get(group_id), now)
 
+    def check_names(
+        self, group_id: str, member_id: str = "", instance_id: str | None = None, *, creating: bool
+    ) -> None:
+        """Refuse ids over ``max_name_bytes``; when the call may create or change the group
+        (``creating``), also group and instance ids with control characters. Reads, leaves and
+        deletes check only the length, so a group stored before the rule stays removable.
+        Member ids are the server's own (UUIDs): only their length is checked."""
+        check_name("group_id", group_id, self.max_name_bytes, creating)
+        check_name("member_id", member_id, self.max_name_bytes)
+        if instance_id is not None:
+            check_name("instance_id", instance_id, self.max_name_bytes, creating)
+
     # -- membership ------------------------------------------------------------------------
 
     async def heartbeat(self, req: HeartbeatInput) -> HeartbeatResult:
         """Join or heartbeat."""
+        self.check_names(req.group_id, req.member_id, req.instance_id, creating=True)
         try:
             return self.coordinator.heartbeat(req)
         finally:
@@ -133,6 +153,7 @@ class GroupManager:
 
     async def leave(self, group_id: str, member_id: str, temporary: bool) -> None:
         """A member leaves."""
+        self.check_names(group_id, member_id, creating=False)
         try:
             self.coordinator.leave(group_id, member_id, temporary)
         finally:
@@ -162,6 +183,7 @@ class GroupManager:
         commits: Sequence[OffsetCommitInput],
     ) -> list[tuple[TopicPartition, CommittedOffset]]:
         """Store positions for a member (id, epoch) or, with None, a standalone consumer."""
+        self.check_names(group_id, member[0] if member else "", creating=True)
         self._check_commits(group_id, commits)
         if member is None:
             self.coordinator.check_standalone_commit(group_id)
@@ -233,6 +255,7 @@ class GroupManager:
         self, group_id: str, tps: Sequence[TopicPartition] | None, require: bool
     ) -> list[tuple[TopicPartition, CommittedOffset | None]]:
         """Committed positions; None marks a partition without a commit."""
+        self.check_names(group_id, creating=False)
         table = self.offsets.get(GroupId(group_id), {})
         wanted = sorted(table, key=_order) if tps is None else list(tps)
         found = [(tp, table.get(tp)) for tp in wanted]
@@ -253,6 +276,7 @@ class GroupManager:
 
     async def describe(self, group_id: str) -> GroupDescription:
         """Members, assignments and lag per partition."""
+        self.check_names(group_id, creating=False)
         group = self.coordinator.get(group_id)
         self.coordinator.expire(group)
         await self._persist()
@@ -291,6 +315,7 @@ class GroupManager:
         self, group_id: str, topic: str | None, spec: ResetSpec, force: bool, dry_run: bool
     ) -> list[ResetOutcome]:
         """Move (or with dry_run, preview moving) committed offsets."""
+        self.check_names(group_id, creating=not dry_run)
         if not group_id:
             raise InvalidArgumentError("group_id is empty; name the consumer group")
         members = self.coordinator.active_members(group_id)
@@ -335,6 +360,7 @@ class GroupManager:
 
     async def delete(self, group_id: str) -> int:
         """Delete an empty group and its offsets; return how many offsets went."""
+        self.check_names(group_id, creating=False)
         self.coordinator.delete(group_id)
         gid = GroupId(group_id)
         table = self.offsets.get(gid, {})

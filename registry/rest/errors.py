@@ -25,6 +25,7 @@ INVALID_COMPATIBILITY_LEVEL = 42203
 INVALID_MODE = 42204
 OPERATION_NOT_PERMITTED = 42205
 REFERENCE_EXISTS = 42206
+INVALID_SUBJECT = 42208
 STORE_ERROR = 50001
 OPERATION_TIMEOUT = 50002
 
@@ -68,6 +69,8 @@ class RestError(Exception):
 
 def from_weir_error(error: e.WeirError) -> RestError:
     """The REST form of a domain error; unknown kinds are server faults (50001)."""
+    if type(error) is e.InvalidArgumentError and error.metadata.get("field") == "subject":
+        return RestError(422, INVALID_SUBJECT, error.message)  # a name over a limit
     for cls, status, code in _TABLE:
         if isinstance(error, cls):
             return RestError(status, code, error.message)

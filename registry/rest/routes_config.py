@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from weir.core.errors import (
@@ -76,15 +78,23 @@ async def delete_subject_config(request: web.Request) -> web.Response:
 
 
 def _set_config(request: web.Request, subject: str | None, body: dict[str, object]) -> object:
-    raw = body.get("compatibility", body.get("compatibilityLevel"))
+    """Set the level the body names. Weir's config has no other field, so a body without a
+    level (missing, null or not a string) is refused with 42203, as Confluent did before
+    its config grew data-contract fields, rather than answered 200 with nothing set."""
+    raw = body.get("compatibility")
     if raw is None:
-        return body
+        raw = body.get("compatibilityLevel")
     if not isinstance(raw, str) or raw.upper() not in CompatibilityLevel.__members__:
+        problem = (
+            'the body names no level (send {"compatibility": "BACKWARD"})'
+            if raw is None
+            else f"got {json.dumps(raw)[:60]}"
+        )
         raise RestError(
             422,
             INVALID_COMPATIBILITY_LEVEL,
-            "Invalid compatibility level. Valid values are none, backward, forward, full, "
-            "backward_transitive, forward_transitive, and full_transitive",
+            f"Invalid compatibility level: {problem}. Valid values are none, backward, forward, "
+            "full, backward_transitive, forward_transitive, and full_transitive",
         )
     registry(request).set_config(CompatibilityLevel(raw.upper()), subject)
     return {**body, "compatibility": raw.upper()}
@@ -134,8 +144,15 @@ async def delete_subject_mode(request: web.Request) -> web.Response:
 def _set_mode(request: web.Request, subject: str | None, body: dict[str, object]) -> object:
     raw = body.get("mode")
     if not isinstance(raw, str) or raw.upper() not in Mode.__members__:
+        problem = (
+            'the body names no mode (send {"mode": "READWRITE"})'
+            if raw is None
+            else f"got {json.dumps(raw)[:60]}"
+        )
         raise RestError(
-            422, INVALID_MODE, "Invalid mode. Valid values are READWRITE, READONLY and IMPORT"
+            422,
+            INVALID_MODE,
+            f"Invalid mode: {problem}. Valid values are READWRITE, READONLY and IMPORT",
         )
     registry(request).set_mode(Mode(raw.upper()), subject, force=flag(request, "force"))
     return {**body, "mode": raw.upper()}

@@ -47,6 +47,7 @@ STRINGS: tuple[str, ...] = (
     "\n",
     "-1",
     "x" * 300,
+    "x" * 1001,  # one byte over the default max_name_bytes
 )
 """Hostile names; the 1 MiB one is swept separately (it is slow to send a thousand times)."""
 
