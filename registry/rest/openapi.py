@@ -55,7 +55,8 @@ SUBJECT = {
     "in": "path",
     "required": True,
     "schema": {"type": "string", "minLength": 1},
-    "description": "Subject name",
+    "description": "Subject name: at most max_name_bytes (default 1000) UTF-8 bytes; no "
+    "control characters where the call creates or changes the subject",
 }
 VERSION = {
     "name": "version",
@@ -76,6 +77,10 @@ FORMAT = _query(
     {"type": "string"},
     "'serialized' returns a PROTOBUF schema as base64 FileDescriptorProto; "
     "other values return the text as stored",
+)
+INVALID_SUBJECT = (
+    "42208 invalid subject: over max_name_bytes (UTF-8), or with a control character "
+    "where the call would create or change the subject"
 )
 BAD_INT = "Not Found. 404 also for a non-integer id, offset or limit."
 BODY = {
@@ -98,6 +103,8 @@ def _op(
     responses: Obj = {"200": {"description": "OK", "content": _content(ok)}}
     codes = dict(errors)
     codes["406"] = "Not Acceptable: no produced media type matches Accept"
+    if params and SUBJECT in params:
+        codes["422"] = "; ".join(filter(None, (codes.get("422"), INVALID_SUBJECT)))
     codes["500"] = "Server fault: 50001 store error, 50002 timeout"
     if body is not None:
         codes["400"] = "Malformed JSON body"
