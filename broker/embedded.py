@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from weir.broker.server import WeirServer, create_server
 from weir.core.config import ServerConfig
+from weir.core.data_lock import DataDirLock
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ class EmbeddedServer(LoopThread):
 
     def __init__(self, data_dir: Path, grpc_address: str = "127.0.0.1:0", **settings: Any) -> None:
         """Start on ``data_dir``; ``settings`` override other ServerConfig fields."""
+        self._lock = DataDirLock(data_dir)  # one server per data dir, as `weir serve`
         super().__init__()
         self.data_dir = data_dir
         try:
@@ -53,6 +55,7 @@ class EmbeddedServer(LoopThread):
             self.server: WeirServer = self.call(create_server(config))
         except BaseException:
             self.close()
+            self._lock.release()
             raise
         self.address = f"127.0.0.1:{self.server.port}"
         """HOST:PORT to connect to."""
@@ -61,8 +64,11 @@ class EmbeddedServer(LoopThread):
 
     def stop(self) -> None:
         """Stop the server and its loop."""
-        self.call(self.server.stop(0))
-        self.close()
+        try:
+            self.call(self.server.stop(0))
+            self.close()
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> EmbeddedServer:
         return self

@@ -2,20 +2,38 @@
 
 Each registry record becomes one log record: the key is the record's key, the value its JSON
 (None for a tombstone). Appends are fsynced before they return (acks=all), and the registry
-replays the topic from its log start on open. Compaction keeps the newest value per key,
+replays the topic from its log start on open, past any damaged batch (logged, naming the
+file). Compaction keeps the newest value per key,
 which is exactly the state the registry needs.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 from weir.broker.log.api import Acks, NewRecord
 from weir.broker.log.partition import Partition
+from weir.core.errors import CorruptDataError
 from weir.registry.store import StoreRecord
 
 _READ_BYTES = 1 << 20
+log = logging.getLogger("weir.registry")
+
+
+def skip_damage(offset: int, exc: CorruptDataError) -> int:
+    """The next offset to try after ``offset`` could not be read (a damaged batch).
+
+    Internal topics are replayed past damage, one offset at a time until a whole batch is
+    found, so one bad batch costs only its own records; each skip is logged with the file.
+    """
+    log.warning(
+        "replay: skipped offset %d, which cannot be read: %s; records there are lost",
+        offset,
+        exc,
+    )
+    return offset + 1
 
 
 class TopicRegistryStore:
@@ -25,11 +43,15 @@ class TopicRegistryStore:
         self._partition = partition
 
     def load(self) -> Iterator[StoreRecord]:
-        """Every record from the log start, oldest first."""
-        offset: int = self._partition.offsets().log_start
-        end = self._partition.offsets().log_end
-        while offset < end:
-            batch = self._partition.read(offset, _READ_BYTES)
+        """Every readable record from the log start, oldest first (damage is skipped)."""
+        bounds = self._partition.offsets()
+        offset: int = bounds.log_start
+        while offset < bounds.log_end:
+            try:
+                batch = self._partition.read(offset, _READ_BYTES)
+            except CorruptDataError as exc:
+                offset = skip_damage(offset, exc)
+                continue
             if not batch:
                 return
             for record in batch:

@@ -1,8 +1,9 @@
 """Topics: names, partition counts and config overrides, kept in ``topics.json``.
 
-The file is rewritten atomically (write, fsync, rename) on every change; the log engine
-holds the partitions' data. Internal topics (``_schemas``, ``__consumer_offsets``) are
-created on first start as compacted topics.
+The file is rewritten atomically (write, fsync, rename) on every change, each entry with a
+checksum; the log engine holds the partitions' data. A missing or damaged file is rebuilt
+from the partition directories, so metadata damage never drops records. Internal topics
+(``_schemas``, ``__consumer_offsets``) are created on first start as compacted topics.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import logging
 import os
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from weir.core.errors import (
     PartitionNotFoundError,
     TopicAlreadyExistsError,
     TopicNotFoundError,
+    WeirError,
 )
 
 log = logging.getLogger("weir.topics")
@@ -36,6 +39,10 @@ INTERNAL_CONFIG = {
     "value.schema.validation": "none",
 }
 INTERNAL_TOPICS = {SCHEMAS_TOPIC: 1, OFFSETS_TOPIC: 1}
+REBUILT_INTERNAL = frozenset({SCHEMAS_TOPIC, OFFSETS_TOPIC, TopicName("__acls")})
+"""Internal topics recognised when topics.json is rebuilt from the partition directories."""
+CHECKSUM_KEY = "crc32"
+"""The key of each topics.json entry's checksum."""
 DLQ_SUFFIX = ".dlq"
 MAX_PARTITIONS = 10_000
 _LEGAL = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
@@ -86,10 +93,14 @@ class TopicManager:
         self._topics: dict[TopicName, Topic] = {}
 
     async def open(self) -> None:
-        """Load topics.json, make sure every partition exists, create internal topics."""
-        if self._path.exists():
-            for name, doc in json.loads(self._path.read_text()).items():
-                self._topics[TopicName(name)] = _topic(name, doc)
+        """Load topics.json, make sure every partition exists, create internal topics.
+
+        A missing or damaged topics.json while partitions exist is rebuilt from them (see
+        ``_rebuild``); an unreadable one (permissions, a directory) raises OSError.
+        """
+        problem = self._load()
+        if problem is not None and self._log.partitions():
+            self._rebuild(problem)
         for tp in self._log.partitions():  # left behind by a delete that a crash cut short
             topic = self._topics.get(tp.topic)
             if topic is None or tp.partition >= topic.partition_count:
@@ -102,6 +113,50 @@ class TopicManager:
                 await self._log.create_partition(topic.partition(p), topic.config.storage())
         for name, count in INTERNAL_TOPICS.items():
             await self.ensure_internal(name, count)
+
+    def _load(self) -> str | None:
+        """Read topics.json into ``_topics``; what is wrong with it, or None when it is fine."""
+        try:
+            text = self._path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return "missing"
+        except UnicodeDecodeError as exc:
+            return f"not UTF-8 ({exc.reason} at byte {exc.start})"
+        try:
+            self._topics = decode(text)
+        except ValueError as exc:
+            return f"damaged ({exc})"
+        return None
+
+    def _rebuild(self, problem: str) -> None:
+        """Recreate the topics from the partition directories, keeping every record.
+
+        Partition counts come from the directories. Config overrides are lost, so user
+        topics come back with retention off (nothing is deleted) and internal ones with
+        their usual settings. A damaged file is kept beside the new one.
+        """
+        counts: dict[TopicName, int] = {}
+        for tp in self._log.partitions():
+            counts[tp.topic] = max(counts.get(tp.topic, 0), tp.partition + 1)
+        self._topics = {
+            name: _make(name, count, *_rebuilt_config(name)) for name, count in counts.items()
+        }
+        kept = ""
+        if self._path.exists():
+            damaged = self._path.with_name(self._path.name + ".damaged")
+            self._path.replace(damaged)
+            kept = f"; the damaged file is kept as {damaged}"
+        self._write()
+        log.warning(
+            "%s is %s; rebuilt %d topics from the partition directories (%s) with their "
+            "config overrides lost: user topics keep every record (retention.ms=-1) until you "
+            "re-apply their settings with `weir topic alter`%s",
+            self._path,
+            problem,
+            len(counts),
+            ", ".join(f"{n}:{c}" for n, c in sorted(counts.items())),
+            kept,
+        )
 
     async def ensure_internal(self, name: str, partitions: int = 1) -> Topic:
         """An internal compacted topic (``_schemas``, ``__acls``, ...), created when missing."""
@@ -195,17 +250,9 @@ class TopicManager:
         return topic
 
     def _write(self) -> None:
-        doc = {
-            name: {
-                "partitions": t.partition_count,
-                "config": dict(t.overrides),
-                "internal": t.internal,
-            }
-            for name, t in sorted(self._topics.items())
-        }
         tmp = self._path.with_suffix(".tmp")
         with tmp.open("w") as f:
-            json.dump(doc, f, indent=1, sort_keys=True)
+            f.write(encode(self._topics))
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self._path)
@@ -222,7 +269,58 @@ def _make(name: TopicName, partitions: int, overrides: dict[str, str], internal:
     )
 
 
-def _topic(name: str, doc: dict[str, Any]) -> Topic:
-    return _make(
-        TopicName(name), int(doc["partitions"]), dict(doc["config"]), bool(doc["internal"])
-    )
+def _rebuilt_config(name: TopicName) -> tuple[dict[str, str], bool]:
+    if name in REBUILT_INTERNAL:
+        return dict(INTERNAL_CONFIG), True
+    return {"retention.ms": "-1"}, False
+
+
+def _entry(t: Topic) -> dict[str, Any]:
+    return {"partitions": t.partition_count, "config": dict(t.overrides), "internal": t.internal}
+
+
+def _checksum(name: str, entry: dict[str, Any]) -> int:
+    return zlib.crc32(json.dumps([name, entry], sort_keys=True).encode())
+
+
+def encode(topics: dict[TopicName, Topic]) -> str:
+    """The text of topics.json; each entry carries a CRC-32 of its name and content, so
+    damage that still parses is caught."""
+    doc = {}
+    for name, t in sorted(topics.items()):
+        entry = _entry(t)
+        doc[name] = {**entry, CHECKSUM_KEY: _checksum(name, entry)}
+    return json.dumps(doc, indent=1, sort_keys=True)
+
+
+def decode(text: str) -> dict[TopicName, Topic]:
+    """Topics from the text of topics.json; ValueError naming what is wrong.
+
+    An entry without a checksum (written by an older version, or by hand) is trusted.
+    """
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    topics: dict[TopicName, Topic] = {}
+    for name, entry in doc.items():
+        try:
+            topic = _topic(check_name(name), entry)
+        except (AttributeError, KeyError, TypeError, ValueError, WeirError) as exc:
+            raise ValueError(f"bad entry for topic {name!r}: {exc}") from None
+        topics[topic.name] = topic
+    return topics
+
+
+def _topic(name: TopicName, doc: dict[str, Any]) -> Topic:
+    doc = dict(doc)
+    crc = doc.pop(CHECKSUM_KEY, None)
+    if set(doc) != {"partitions", "config", "internal"}:
+        raise ValueError(f"keys {sorted(doc)} are not partitions, config and internal")
+    if crc is not None and crc != _checksum(name, doc):
+        raise ValueError("its checksum does not match its content")
+    partitions, config, internal = doc["partitions"], doc["config"], doc["internal"]
+    if not isinstance(partitions, int) or not 1 <= partitions <= MAX_PARTITIONS:
+        raise ValueError(f"partition count {partitions!r} is not 1 to {MAX_PARTITIONS}")
+    if not isinstance(config, dict) or not isinstance(internal, bool):
+        raise ValueError("'config' must be an object and 'internal' true or false")
+    return _make(name, partitions, check_overrides(config), internal)

@@ -2,7 +2,8 @@
 
 Commits are appended with acks=all (fsynced before the reply), one batch per request so a
 request is all or nothing. Group snapshots are appended with acks=leader when they change: a
-lost snapshot only means members rejoin. ``load`` replays the topic from its log start.
+lost snapshot only means members rejoin. ``load`` replays the topic from its log start, past
+damaged batches (each skip is logged).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from weir.broker.groups import codec
 from weir.broker.groups.group import Group
 from weir.broker.groups.model import CommittedOffset, GroupId
 from weir.broker.log.api import Acks, LogStore, NewRecord, TopicPartition
+from weir.core.errors import CorruptDataError
 
 log = logging.getLogger("weir.groups")
 _READ_BYTES = 1 << 20
@@ -45,7 +47,17 @@ class GroupStore:
         bounds = self._log.offsets(self._tp)
         offset = int(bounds.log_start)
         while offset < bounds.log_end:
-            batch = await self._log.read(self._tp, offset, _READ_BYTES)
+            try:
+                batch = await self._log.read(self._tp, offset, _READ_BYTES)
+            except CorruptDataError as exc:  # one damaged batch loses only its own commits
+                log.warning(
+                    "__consumer_offsets: skipped offset %d, which cannot be read: %s; "
+                    "commits there are lost",
+                    offset,
+                    exc,
+                )
+                offset += 1
+                continue
             if not batch:
                 break
             for record in batch:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from weir.core.config import LOG_FORMATS, load_config
+from weir.core.data_lock import DataDirLock
 from weir.core.errors import WeirError
 from weir.core.log_format import configure_logging
 
@@ -25,8 +26,9 @@ examples:
       --acl-enabled --super-users User:admin     # mTLS, ACLs, admin bypasses them
 
 exit codes:
-  0 shut down cleanly on SIGINT or SIGTERM   2 invalid configuration or data directory
-  3 cannot bind an address (in use, or not on this host)
+  0 shut down cleanly on SIGINT or SIGTERM   2 invalid configuration or data directory,
+    or the data directory is in use by another server (DATA_DIR/weir.lock)
+  3 cannot bind an address (in use, or not on this host)   4 unexpected internal error
 """
 
 
@@ -95,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
             },
         )
         configure_logging(config.log_format, logging.INFO)
-        return asyncio.run(_serve(config))
+        lock = DataDirLock(config.data_dir)  # before the log is opened, held until exit
+        try:
+            return asyncio.run(_serve(config))
+        finally:
+            lock.release()
     except WeirError as e:
         print(f"weir serve: {e}", file=sys.stderr)
         return 3 if e.retriable else 2
@@ -106,12 +112,24 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    except Exception as e:  # a bug still ends in one line; the traceback only at debug level
+        logging.getLogger("weir.serve").debug("serve failed", exc_info=True)
+        print(
+            f"weir serve: unexpected {type(e).__name__} while serving: {e}; this is a bug, "
+            "please report it with the lines logged above",
+            file=sys.stderr,
+        )
+        return 4
 
 
 async def _serve(config: Any) -> int:
     # Imported here so other commands start without loading the server (about 0.3 s).
     from weir.broker.server import create_server  # noqa: PLC0415
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before "serving": a prompt SIGTERM is graceful
+        loop.add_signal_handler(sig, stop.set)
     server = await create_server(config)
     print(
         f"weir: serving gRPC on {config.grpc_address.rsplit(':', 1)[0]}:{server.port}", flush=True
@@ -120,10 +138,6 @@ async def _serve(config: Any) -> int:
         f"weir: serving HTTP on {config.http_address.rsplit(':', 1)[0]}:{server.http_port}",
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     print("weir: shutting down", flush=True)
     await server.stop(config.shutdown_grace_ms / 1000)
