@@ -108,9 +108,20 @@ class TopicManager:
                     "removing partition %s-%d: its topic was deleted", tp.topic, tp.partition
                 )
                 await self._log.delete_partition(tp)
+        on_disk = set(self._log.partitions())
         for topic in self._topics.values():
             for p in range(topic.partition_count):
-                await self._log.create_partition(topic.partition(p), topic.config.storage())
+                tp = topic.partition(p)
+                if tp not in on_disk:  # partitions are created before topics.json names them
+                    log.warning(
+                        "partition %s-%d has no directory under %s: its records were lost or "
+                        "removed; it starts empty (restore the directory from a backup to keep "
+                        "them)",
+                        tp.topic,
+                        tp.partition,
+                        self._path.parent / "log",
+                    )
+                await self._log.create_partition(tp, topic.config.storage())
         for name, count in INTERNAL_TOPICS.items():
             await self.ensure_internal(name, count)
 

@@ -53,7 +53,7 @@ class Kind:
     path: str
     """Where the dataset keeps one of them, relative to the data dir."""
     holds: str
-    """records, cache, log_start, topics, schemas, offsets, acls or audit."""
+    """records, cache, log_start, topics, schemas, offsets, acls, audit, lock or partition."""
     partition: tuple[str, int] | None = None
     """The partition whose records a ``records`` file holds."""
 
@@ -186,6 +186,8 @@ def check_state(
     records, schemas, offsets, acls = snapshot(started.address)
     lost_any = False
     hit = expected_loss(dataset, kind, damaged) if kind.holds == "records" else set()
+    if kind.holds == "partition" and kind.partition is not None:  # the whole directory
+        hit = set(dataset.records[kind.partition])
     for tp, pristine in dataset.records.items():
         served = records[tp]
         invented = {o: v for o, v in served.items() if pristine.get(o) != v}
@@ -496,3 +498,45 @@ def test_sigterm_during_heavy_produce_keeps_every_acknowledged_record(tmp_path: 
     assert not lost, f"{len(lost)} of {len(acked)} acknowledged records lost: {lost[:5]}"
     stored = sum(len(x) for x in log.values())
     print(f"SIGTERM under load: {len(acked)} acknowledged, {stored} stored, none lost")
+
+
+def test_a_deleted_partition_directory_is_reported(dataset: Dataset, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(dataset.data_dir, data)
+    shutil.rmtree(data / "log" / "plain-1")
+    started = start(data, tmp_path / "serve.log")
+    assert started.served, started.log()
+    try:
+        check_state(dataset, Kind("log/plain-1", "partition", ("plain", 1)), [], started)
+        assert "partition plain-1 has no directory" in started.log()
+    finally:
+        stop(started)
+
+
+def test_a_partition_directory_replaced_by_a_file_is_refused(
+    dataset: Dataset, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(dataset.data_dir, data)
+    shutil.rmtree(data / "log" / "plain-1")
+    (data / "log" / "plain-1").write_text("not a directory")
+    started = start(data, tmp_path / "serve.log")
+    assert not started.served
+    assert_refusal(started, "plain-1")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="broker/log/partition.py trusts log-start-offset: a larger valid number (a flipped "
+    "digit) deletes every segment below it at open, with no warning",
+)
+def test_a_log_start_offset_past_the_data_loses_nothing(dataset: Dataset, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(dataset.data_dir, data)
+    (data / "log" / "ret-0" / "log-start-offset").write_text("35\n")
+    started = start(data, tmp_path / "serve.log")
+    assert started.served, started.log()
+    try:
+        check_state(dataset, Kind("log/ret-0/log-start-offset", "log_start"), [], started)
+    finally:
+        stop(started)
