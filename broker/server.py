@@ -137,8 +137,9 @@ async def create_server(config: ServerConfig) -> WeirServer:
     registry = SchemaRegistry(
         TopicRegistryStore(schemas),
         SchemaLimits(config.max_schema_bytes, config.max_schema_depth),
+        max_name_bytes=config.max_name_bytes,
     )
-    groups = GroupManager(topics, log_store)
+    groups = GroupManager(topics, log_store, max_name_bytes=config.max_name_bytes)
     await groups.open()
     try:
         security = await open_security(config, topics, log_store)
@@ -175,7 +176,10 @@ async def create_server(config: ServerConfig) -> WeirServer:
         ),
         (
             log_service_pb2_grpc.add_LogServiceServicer_to_server,
-            LogServicer(produce, FetchService(topics, log_store, obs.metrics)),
+            LogServicer(
+                produce,
+                FetchService(topics, log_store, obs.metrics, max_wait_ms=config.max_fetch_wait_ms),
+            ),
         ),
         (group_service_pb2_grpc.add_GroupServiceServicer_to_server, GroupServicer(groups)),
         (acl_service_pb2_grpc.add_AclServiceServicer_to_server, security.servicer),

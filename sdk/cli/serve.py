@@ -131,6 +131,7 @@ async def _serve(config: Any) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):  # before "serving": a prompt SIGTERM is graceful
         loop.add_signal_handler(sig, stop.set)
     server = await create_server(config)
+    loop.add_signal_handler(signal.SIGHUP, server.security.reload_tokens)  # tokens file, at once
     print(
         f"weir: serving gRPC on {config.grpc_address.rsplit(':', 1)[0]}:{server.port}", flush=True
     )

@@ -87,7 +87,7 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
 class ServeProcess:
     """`weir serve` running as a child process, with its stdout read by a thread."""
 
-    def __init__(self, data_dir: Path, cwd: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, cwd: Path, log: Path, extra: tuple[str, ...] = ()) -> None:
         self.log = log
         """Where the server's stderr (its log) goes."""
         with log.open("a") as stderr:
@@ -103,6 +103,7 @@ class ServeProcess:
                         "--http",
                         "127.0.0.1:0",
                     ),
+                    *extra,
                 ],
                 cwd=cwd,
                 env=clean_env(),
@@ -148,12 +149,14 @@ class ServeProcess:
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Path], ServeProcess]]:
-    """Start `weir serve` processes; any still running are killed after the test."""
+def serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """Start `weir serve` processes (more flags after the data dir); any still running are
+    killed after the test."""
     started: list[ServeProcess] = []
 
-    def start(data_dir: Path) -> ServeProcess:
-        process = ServeProcess(data_dir, tmp_path, tmp_path / f"serve-{len(started)}.log")
+    def start(data_dir: Path, *extra: str) -> ServeProcess:
+        log = tmp_path / f"serve-{len(started)}.log"
+        process = ServeProcess(data_dir, tmp_path, log, extra)
         started.append(process)
         return process
 

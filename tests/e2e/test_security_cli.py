@@ -3,6 +3,8 @@ and the credential flags and WEIR_* variables (tokens over TLS)."""
 
 from __future__ import annotations
 
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,3 +103,30 @@ def test_help_shows_examples_and_flags(weir: Weir) -> None:
     for flag in ("--tls-cert", "--tls-client-auth", "--auth-tokens", "--acl-enabled"):
         assert flag in serve
     assert "weir token hash" in weir("token", "--help").stdout
+
+
+def test_sighup_reloads_the_tokens_file_at_once(tmp_path: Path, weir: Weir, serve) -> None:
+    """SIGHUP (which would otherwise end the process) makes `weir serve` re-read its tokens
+    file at once, before any client presents a token."""
+    pki = make_pki(tmp_path / "pki")
+    root = weir("token", "hash", "root", "--iterations", "1000", "--output", "json").json()
+    bob = weir("token", "hash", "bob", "--iterations", "1000", "--output", "json").json()
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(root["line"] + "\n")
+    server = serve(
+        tmp_path / "data",
+        *("--tls-cert", str(pki.server.cert), "--tls-key", str(pki.server.key)),
+        *("--auth-tokens", str(tokens)),
+    )
+    port = server.address.rsplit(":", 1)[1]
+    env = clean_env(WEIR_SERVER=f"localhost:{port}", WEIR_TLS_CA=str(pki.ca.cert))
+    assert weir("topic", "list", "--token", bob["token"], env=env).code == 2
+    tokens.write_text(root["line"] + "\n" + bob["line"] + "\n")
+    server.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while "reloaded 2 token(s)" not in server.log.read_text():
+        assert time.monotonic() < deadline, server.log.read_text()[-2000:]
+        time.sleep(0.05)
+    assert server.process.poll() is None
+    listed = weir("topic", "list", "--token", bob["token"], "--output", "json", env=env)
+    assert listed.code == 0, listed.stderr

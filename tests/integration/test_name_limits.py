@@ -9,7 +9,6 @@ control characters (as Confluent Schema Registry, 42208). A refused name writes 
 
 from __future__ import annotations
 
-import functools
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from typing import Any
 import grpc
 import pytest
 
-import weir.broker.server as server_module
 from tests.integration.broker_helpers import Broker, record
 from tests.integration.hostile_cases import (
     HUGE,
@@ -32,11 +30,8 @@ from tests.integration.hostile_cases import (
 )
 from tests.integration.rest_helpers import Rest
 from weir.broker.embedded import EmbeddedServer
-from weir.broker.fetch import FetchService
-from weir.broker.groups.service import GroupManager
 from weir.core.config import load_config
 from weir.core.errors import InvalidArgumentError
-from weir.registry.service import SchemaRegistry
 from weir.v1 import group_pb2 as gp
 from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
@@ -47,27 +42,6 @@ from weir.v1 import registry_service_pb2 as rs
 STRING = '{"type": "string"}'
 NAME_FIELDS = ("subject", "group_id", "instance_id")
 INTERNAL_TOPICS = ("_schemas", "__consumer_offsets")
-
-
-def wired(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **settings: Any) -> EmbeddedServer:
-    """A server with ``settings``; the three components get their config values here because
-    broker/server.py does not pass max_name_bytes / max_fetch_wait_ms yet (see the report)."""
-    names = settings.get("max_name_bytes")
-    if names is not None:
-        monkeypatch.setattr(
-            server_module,
-            "SchemaRegistry",
-            functools.partial(SchemaRegistry, max_name_bytes=names),
-        )
-        monkeypatch.setattr(
-            server_module, "GroupManager", functools.partial(GroupManager, max_name_bytes=names)
-        )
-    wait = settings.get("max_fetch_wait_ms")
-    if wait is not None:
-        monkeypatch.setattr(
-            server_module, "FetchService", functools.partial(FetchService, max_wait_ms=wait)
-        )
-    return EmbeddedServer(tmp_path / "data", **settings)
 
 
 @pytest.fixture(scope="module")
@@ -276,8 +250,8 @@ def test_rest_refuses_control_characters_on_writes_only(rest: Rest) -> None:
 # ----- configured limits -----------------------------------------------------------------------
 
 
-def test_a_configured_name_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    with wired(monkeypatch, tmp_path, max_name_bytes=16) as running:
+def test_a_configured_name_limit(tmp_path: Path) -> None:
+    with EmbeddedServer(tmp_path / "data", max_name_bytes=16) as running:
         with grpc.insecure_channel(running.address) as ch:
             broker = Broker(ch)
             assert _register(broker, "s" * 16).version == 1
@@ -305,10 +279,8 @@ def test_name_and_wait_limits_are_config_keys() -> None:
 # ----- fetch waits -----------------------------------------------------------------------------
 
 
-def test_a_huge_fetch_wait_without_deadline_is_clamped(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    running = wired(monkeypatch, tmp_path, max_fetch_wait_ms=500)
+def test_a_huge_fetch_wait_without_deadline_is_clamped(tmp_path: Path) -> None:
+    running = EmbeddedServer(tmp_path / "data", max_fetch_wait_ms=500)
     with running, grpc.insecure_channel(running.address) as ch:
         broker = Broker(ch)
         broker.create_topic("quiet", 1, value_schema_validation="none")
@@ -326,10 +298,8 @@ def test_a_huge_fetch_wait_without_deadline_is_clamped(
         assert 0.15 <= time.monotonic() - started < 0.45
 
 
-def test_a_clamped_fetch_still_wakes_for_records(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    running = wired(monkeypatch, tmp_path, max_fetch_wait_ms=5000)
+def test_a_clamped_fetch_still_wakes_for_records(tmp_path: Path) -> None:
+    running = EmbeddedServer(tmp_path / "data", max_fetch_wait_ms=5000)
     with running, grpc.insecure_channel(running.address) as ch:
         broker = Broker(ch)
         broker.create_topic("wake", 1, value_schema_validation="none")
