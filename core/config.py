@@ -152,11 +152,29 @@ def load_config(
             f"config key audit_log_backups: {config.audit_log_backups} is not between 1 and "
             "1000; it is how many rotated audit logs are kept"
         )
-    if config.slow_request_ms < 0:
-        raise InvalidArgumentError(
-            f"config key slow_request_ms: {config.slow_request_ms} is negative; use 0 or more"
-        )
+    for name in ("slow_request_ms", "shutdown_grace_ms"):
+        if getattr(config, name) < 0:
+            raise InvalidArgumentError(
+                f"config key {name}: {getattr(config, name)} is negative; use 0 or more"
+            )
+    for name in ("log_cleanup_interval_ms", "console_lag_sample_ms"):
+        if getattr(config, name) < 1:
+            raise InvalidArgumentError(
+                f"config key {name}: {getattr(config, name)} is not positive; use 1 or more"
+            )
+    for name in ("grpc_address", "http_address"):
+        _check_address(name, getattr(config, name))
     return config
+
+
+def _check_address(name: str, address: str) -> None:
+    """HOST:PORT with a port from 0 (any free port) to 65535; IPv6 hosts in brackets."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise InvalidArgumentError(
+            f"config key {name}: {address!r} is not HOST:PORT with a port from 0 to 65535; "
+            "for example 127.0.0.1:50051, 0.0.0.0:8081 or [::1]:0"
+        )
 
 
 LIMITS = tuple(

@@ -45,9 +45,9 @@ def test_config_rejects_unknown_keys_and_bad_values(tmp_path: Path) -> None:
         load_config(path, env={})
     with pytest.raises(InvalidArgumentError, match="shutdown_grace_ms"):
         load_config(None, env={"WEIR_SHUTDOWN_GRACE_MS": "soon"})
-    config = load_config(None, env={"WEIR_DATA_DIR": "/x"}, overrides={"grpc_address": ":1"})
+    config = load_config(None, env={"WEIR_DATA_DIR": "/x"}, overrides={"grpc_address": "0.0.0.0:1"})
     assert config.data_dir == Path("/x")
-    assert config.grpc_address == ":1"
+    assert config.grpc_address == "0.0.0.0:1"
 
 
 def test_serve_with_an_unusable_data_dir_exits_2_without_traceback(tmp_path: Path) -> None:
