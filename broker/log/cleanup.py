@@ -8,7 +8,8 @@ it keeps (so the log stays contiguous from its start):
   Kafka, the partition may exceed the limit by up to one segment).
 
 ``-1`` disables either. The active segment is never deleted; a segment rolls by age on
-append and here, so an idle partition's data still expires. Runs in a worker thread.
+append and here, so an idle partition's data still expires. Whatever the policy, closed
+segments wholly below log start are deleted first. Runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def run_cleanup(p: Partition, now: int) -> None:
     """Roll an aged active segment, compact and apply retention as the config says."""
     with p.cleanup_lock:
         p.roll_if_aged(now)
+        # Whatever the policy, segments below log start go (as Kafka's
+        # deleteLogStartOffsetBreachedSegments): DeleteRecords moved it, then a crash
+        # came before it deleted them, or the log-start-offset file says so at open.
+        p.drop_segments(p.below_log_start())
         cfg = p.config
         if cfg.cleanup_compact:
             closed = tuple((s.base, s.size) for s in p.segments()[:-1])

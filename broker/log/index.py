@@ -18,7 +18,9 @@ below or equal to T0, so the first record at or after any T > T0 is at offset o 
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import struct
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import crc32c
 
+log = logging.getLogger("weir.broker.log")
 _ENTRY = struct.Struct("<II")
 _TENTRY = struct.Struct("<qI")
 _TRAILER = struct.Struct("<4sQqqqII")
@@ -122,7 +125,10 @@ class SegmentIndex:
         try:
             raw = log_path.with_suffix(".index").read_bytes()
             traw = log_path.with_suffix(".timeindex").read_bytes()
-        except OSError:
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("index: cannot read the index of %s (%s); rebuilding it", log_path, exc)
             return None
         if len(raw) < _TRAILER.size or len(traw) < _TTRAILER.size:
             return None
@@ -154,12 +160,23 @@ class SegmentIndex:
 
 
 def remove_index(log_path: Path) -> None:
-    """Delete the index files of a segment (missing files are fine)."""
+    """Delete the index files of a segment (missing files are fine, directories go too)."""
     for suffix in (".index", ".timeindex"):
-        log_path.with_suffix(suffix).unlink(missing_ok=True)
+        _remove_cache(log_path.with_suffix(suffix))
+
+
+def _remove_cache(path: Path) -> None:
+    """Delete an index file; a directory in its place (damage) is logged and removed."""
+    if path.is_dir() and not path.is_symlink():
+        log.warning("index: removing %s, a directory where an index file belongs", path)
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    if path.is_dir():  # the index is a cache: rebuilt, and written where the damage was
+        _remove_cache(path)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:

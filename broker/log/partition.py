@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import struct
 import threading
 import time
@@ -45,7 +46,7 @@ from weir.broker.log.api import (
 from weir.broker.log.batch import BatchError, decode_records, encode_batch, peek_header
 from weir.broker.log.index import remove_index
 from weir.broker.log.producers import NO_IDEMPOTENCE, ProducerTable
-from weir.broker.log.segment import Segment, storage_error
+from weir.broker.log.segment import Segment, segment_base, storage_error
 from weir.core.errors import (
     CorruptDataError,
     InvalidArgumentError,
@@ -56,8 +57,22 @@ from weir.core.errors import (
 log = logging.getLogger("weir.broker.log")
 
 LOG_START_FILE = "log-start-offset"
+MAX_OFFSET = 1 << 63
+"""Offsets are signed 64-bit; a log-start-offset at or past this is damage."""
 PRODUCER_SCAN_BYTES = 64 << 20
 """How much of the log's tail recovery scans to rebuild producer state."""
+
+
+def _remove(path: Path) -> None:
+    """Delete a leftover file of the log's own (a directory in its place goes too)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            log.warning("log recovery: removing %s, a directory where a log file belongs", path)
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("log recovery: cannot remove leftover %s: %s", path, exc)
 
 
 def fsync_dir(path: Path) -> None:
@@ -107,61 +122,123 @@ class Partition:
         self.compaction_pending = True
         """The last compaction kept something only for its age; compact again."""
         directory.mkdir(parents=True, exist_ok=True)
-        self._segments: list[Segment] = self._open_segments()
-        self._bases = [s.base for s in self._segments]
-        active = self._segments[-1]
-        self._log_end = active.next_offset
         persisted = self._read_log_start()
-        # The file is written whenever log start moves; it may sit in a compaction gap
-        # just below the first segment's base, which is as good a log start.
-        start = self._segments[0].base if persisted is None else persisted
-        self._log_start = min(start, self._log_end)
+        self._segments: list[Segment] = self._open_segments(persisted)
+        self._bases = [s.base for s in self._segments]
+        self._log_end = self._segments[-1].next_offset
+        self._log_start = self._checked_log_start(persisted)
         self._rebuild_producers()
 
     # -- opening -------------------------------------------------------------------------
 
-    def _open_segments(self) -> list[Segment]:
-        for stray in self.directory.iterdir():
-            if stray.name.endswith((".cleaned", ".tmp")) or (
-                stray.suffix in (".index", ".timeindex") and not stray.with_suffix(".log").exists()
-            ):
-                stray.unlink()
-        paths = sorted(self.directory.glob("*.log"))
+    def _open_segments(self, persisted: int | None) -> list[Segment]:
+        """Open every segment file; a torn closed segment loses only its torn bytes."""
+        self._remove_leftovers()
+        paths = self._segment_files()
         interval = self.config.index_interval_bytes
-        segments: list[Segment] = []
-        for n, path in enumerate(paths):
-            seg = Segment.open(path, interval, check=n == len(paths) - 1)
-            segments.append(seg)
-            if seg.dropped and n < len(paths) - 1:
-                for later in paths[n + 1 :]:
-                    log.warning(
-                        "log recovery: %s: deleted %d bytes because an earlier segment (%s) "
-                        "was truncated",
-                        later,
-                        later.stat().st_size,
-                        seg.path,
-                    )
-                    remove_index(later)
-                    later.unlink()
-                break
+        segments = [
+            Segment.open(path, interval, check=n == len(paths) - 1) for n, path in enumerate(paths)
+        ]
         for seg, after in pairwise(segments):
-            if seg.damaged_tail:  # its damaged last batch runs up to the next segment
+            if seg.dropped:
+                log.warning(
+                    "log recovery: %s is a closed segment: kept its %d intact bytes and every "
+                    "later segment; offsets %d to %d are a gap that reads skip",
+                    seg.path,
+                    seg.size,
+                    seg.next_offset,
+                    after.base - 1,
+                )
+            if seg.damaged_tail or seg.dropped:  # its lost last batch ran up to the next base
                 seg.next_offset = max(seg.next_offset, after.base)
-        if not segments:
-            segments.append(Segment.create(self.directory, self._read_log_start() or 0, interval))
-        start = self._read_log_start() or 0
-        while len(segments) > 1 and segments[0].next_offset <= start:
-            segments.pop(0).delete()
+        if not segments:  # an empty directory: continue the offsets where the hint says
+            segments.append(Segment.create(self.directory, persisted or 0, interval))
         return segments
 
+    def _remove_leftovers(self) -> None:
+        """Delete what a crash leaves behind: temp files and indexes without their log.
+
+        Only files the log itself names that way go; anything else is someone else's.
+        """
+        for entry in self.directory.iterdir():
+            name = entry.name
+            if name.endswith((".cleaned", ".tmp")):
+                own = segment_base(Path(name.rsplit(".", 2)[0] + ".log")) is not None
+                if own or name == LOG_START_FILE + ".tmp":
+                    _remove(entry)
+            elif entry.suffix in (".index", ".timeindex"):
+                log_file = entry.with_suffix(".log")
+                if segment_base(log_file) is not None and not log_file.exists():
+                    _remove(entry)
+
+    def _segment_files(self) -> list[Path]:
+        """The segment files, oldest first; anything else ending in .log is left alone."""
+        paths: list[Path] = []
+        for path in self.directory.glob("*.log"):
+            if segment_base(path) is None or not path.is_file():
+                log.warning(
+                    "log recovery: ignoring %s: not a segment file (a segment is a file named "
+                    "by a 20-digit base offset and '.log'); it is left where it is",
+                    path,
+                )
+            else:
+                paths.append(path)
+        return sorted(paths)
+
     def _read_log_start(self) -> int | None:
+        """The log-start-offset file's number, None when missing or unreadable (logged)."""
+        path = self.directory / LOG_START_FILE
         try:
-            return int((self.directory / LOG_START_FILE).read_text().strip())
-        except (OSError, ValueError):
+            text = path.read_text(errors="replace").strip()
+        except FileNotFoundError:
             return None
+        except OSError as exc:
+            log.warning("log recovery: cannot read %s (%s); ignoring it", path, exc)
+            return None
+        if not text.isascii() or not text.isdigit() or int(text) >= MAX_OFFSET:
+            log.warning(
+                "log recovery: %s holds %r, not an offset; ignoring it (log start is the first "
+                "segment's base offset)",
+                path,
+                text[:40],
+            )
+            return None
+        return int(text)
+
+    def _checked_log_start(self, persisted: int | None) -> int:
+        """Log start from the file, a hint: honoured inside the log, refused past its end.
+
+        Log start only moves forward by retention or DeleteRecords, which write the file
+        before deleting anything, so a value inside the log hides the records below it
+        (reads there are refused) and cleanup deletes the segments it covers. A value past
+        the log end cannot have been written by the log: it is ignored, never acted on.
+        """
+        first = self._segments[0].base
+        if persisted is None:
+            return first
+        if persisted > self._log_end:
+            log.warning(
+                "log recovery: %s says log start %d, past the log end %d; ignoring it (log "
+                "start is the first segment's base offset %d, nothing is deleted)",
+                self.directory / LOG_START_FILE,
+                persisted,
+                self._log_end,
+                first,
+            )
+            return first
+        # The file may sit in a gap just below the first segment's base (retention or
+        # DeleteRecords into a compaction gap), which is as good a log start.
+        return persisted
+
+    def below_log_start(self) -> list[Segment]:
+        """Closed segments wholly below log start (DeleteRecords before a crash); cleanup's."""
+        with self._lock:
+            return [s for s in self._segments[:-1] if s.next_offset <= self._log_start]
 
     def _write_log_start(self, offset: int) -> None:
         path = self.directory / LOG_START_FILE
+        if path.is_dir():  # damage: the file is ours, so the directory in its place goes
+            _remove(path)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(f"{offset}\n")
         fd = os.open(tmp, os.O_RDONLY)

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,11 +38,22 @@ _MAGIC_AT = 12
 """Position of the magic byte in a batch."""
 DAMAGED = 1 << 62
 """The bytes-used answer of a read that stopped at a damaged batch."""
+_SEGMENT_NAME = re.compile(r"([0-9]{20})\.log")
 
 
 def segment_path(directory: Path, base_offset: int) -> Path:
     """The .log path of the segment starting at ``base_offset``."""
     return directory / f"{base_offset:020d}.log"
+
+
+def segment_base(path: Path) -> int | None:
+    """The base offset a segment file's name gives, or None when it is no segment's name.
+
+    A segment is named by exactly 20 decimal digits and ``.log``; anything else (an editor's
+    ``notanumber.log``, ``x.log.swp``) belongs to someone else.
+    """
+    m = _SEGMENT_NAME.fullmatch(path.name)
+    return None if m is None else int(m[1])
 
 
 def storage_error(exc: OSError, what: str) -> Exception:
@@ -116,7 +128,12 @@ class Segment:
 
         A bad batch truncates the file there, with a warning saying what was dropped.
         """
-        base = int(path.stem)
+        base = segment_base(path)
+        if base is None:
+            raise InternalError(
+                f"{path} is not a segment (a segment is named by a 20-digit base offset and "
+                "'.log'); move the file out of the partition directory"
+            )
         fd = os.open(path, os.O_RDWR | os.O_APPEND)
         seg = cls(path, base, fd, SegmentIndex(interval))
         size = os.fstat(fd).st_size
