@@ -54,6 +54,11 @@ def check_address(server: str, timeout_s: float) -> None:
     """Refuse an empty address or a non-positive deadline before a channel is made."""
     if not isinstance(server, str) or not server.strip():
         raise InvalidArgumentError("server address is empty; pass HOST:PORT")
+    port = server.rpartition(":")[2]
+    if port.isdigit() and int(port) > 65535:  # grpc would quietly wrap it around
+        raise InvalidArgumentError(
+            f"server address {server!r} has port {port}; ports go from 1 to 65535"
+        )
     if timeout_s <= 0:
         raise InvalidArgumentError(f"timeout_s must be positive, got {timeout_s}")
 
@@ -65,16 +70,17 @@ def closed_error(client: object) -> FailedPreconditionError:
     )
 
 
-_UNREACHABLE = "cannot reach the Weir server at"
+UNREACHABLE = "cannot reach the Weir server at"
+"""How an unreachable-server error starts (once it names the server)."""
 
 
 def explain(error: WeirError, server: str) -> WeirError:
     """Name the server in an UnavailableError, and say what to check (once: idempotent)."""
     # grpc's own text may already contain the address ("ipv4:127.0.0.1:PORT: Connection
     # refused"), so whether the advice is there is decided by its own marker.
-    if isinstance(error, UnavailableError) and not error.message.startswith(_UNREACHABLE):
+    if isinstance(error, UnavailableError) and not error.message.startswith(UNREACHABLE):
         return UnavailableError(
-            f"{_UNREACHABLE} {server}: {error.message}. Check that "
+            f"{UNREACHABLE} {server}: {error.message}. Check that "
             "`weir serve` is running there and the address is right",
             metadata=error.metadata,
         )

@@ -24,6 +24,7 @@ from weir.sdk.cli._workflow_client import (
     add_credential_args,
     cli_credentials,
     server_address,
+    unreachable,
 )
 from weir.v1 import log_service_pb2 as ls
 from weir.v1 import log_service_pb2_grpc as ls_grpc
@@ -118,11 +119,7 @@ def connect(args: argparse.Namespace) -> Iterator[Clients]:
     try:
         yield Clients(server, admin, registry, log)
     except UnavailableError as e:
-        raise UnavailableError(
-            f"cannot reach the server at {server}: {e.message}; is `weir serve` running? "
-            "pass --server HOST:PORT or set WEIR_SERVER",
-            metadata=e.metadata,
-        ) from None
+        raise unreachable(e, server) from None
     finally:
         log.close()
         registry.close()

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from weir.core.errors import UnavailableError
 from weir.sdk import DEFAULT_SERVER, Credentials, RetryPolicy, SchemaRegistryClient
+from weir.sdk._channel import UNREACHABLE
 
 CREDENTIAL_FLAGS = {
     "tls_ca": "WEIR_TLS_CA",
@@ -72,8 +73,14 @@ def connect(server: str, timeout_s: float) -> Iterator[SchemaRegistryClient]:
         ) as client:
             yield client
     except UnavailableError as e:
-        raise UnavailableError(
-            f"cannot reach the registry at {server}: {e.message}; is `weir serve` running? "
-            "pass --server HOST:PORT or set WEIR_SERVER",
-            metadata=e.metadata,
-        ) from None
+        raise unreachable(e, server) from None
+
+
+def unreachable(error: UnavailableError, server: str) -> UnavailableError:
+    """The error naming the server once, with the CLI's advice on where to point it."""
+    said = error.message
+    if not said.startswith(UNREACHABLE):
+        said = f"{UNREACHABLE} {server}: {said}"
+    return UnavailableError(
+        f"{said}; pass --server HOST:PORT or set WEIR_SERVER", metadata=error.metadata
+    )

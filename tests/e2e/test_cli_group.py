@@ -165,7 +165,7 @@ def test_bad_input_exits_2(weir: Weir, orders: int, at, args: list[str], message
 def test_unreachable_server_exits_3(weir: Weir) -> None:
     done = weir("group", "list", "--server", "127.0.0.1:1", "--timeout", "2")
     assert done.code == 3
-    assert "cannot reach the server" in done.stderr
+    assert "cannot reach the Weir server at" in done.stderr
 
 
 # ----- consuming in a group ---------------------------------------------------------------

@@ -388,7 +388,7 @@ def test_unreachable_server_exits_3(weir: Weir, write, command: list[str]) -> No
     extra = ["--file", lines] if command[0] == "produce" else []
     done = weir(*command, *extra, "--server", f"127.0.0.1:{free_port()}", "--timeout", "2")
     assert done.code == 3
-    assert "cannot reach the server" in done.stderr
+    assert "cannot reach the Weir server at" in done.stderr
     assert "Traceback" not in done.stderr
 
 

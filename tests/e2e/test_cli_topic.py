@@ -260,5 +260,5 @@ def test_server_from_environment(weir: Weir, server) -> None:
 def test_unreachable_server_exits_3(weir: Weir, args: list[str]) -> None:
     done = weir("topic", *args, "--server", f"127.0.0.1:{free_port()}", "--timeout", "2")
     assert done.code == 3
-    assert "cannot reach the server" in done.stderr
+    assert "cannot reach the Weir server at" in done.stderr
     assert "Traceback" not in done.stderr

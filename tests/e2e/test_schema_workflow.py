@@ -468,7 +468,7 @@ def test_against_server_uses_weir_server_and_reports_unreachable(repo: Repo, ser
     assert "new" in done.stdout
     done = repo.weir("schema", "check", "--against-server", "127.0.0.1:1", "--timeout", "2")
     assert done.code == 3
-    assert "cannot reach the registry at 127.0.0.1:1" in done.stderr
+    assert "cannot reach the Weir server at 127.0.0.1:1" in done.stderr
 
 
 def test_one_file_check_still_works(repo: Repo, server) -> None:
