@@ -25,7 +25,7 @@ from weir.registry.formats.base import ParsedSchema, RecordValidator, ResolvedRe
 from weir.registry.formats.json_schema_budget import bounded_expansion, guarded_class
 from weir.registry.formats.json_schema_drafts import Draft, draft_of
 from weir.registry.formats.json_schema_fast import FastCheck, fast_check
-from weir.registry.formats.json_schema_patterns import check_patterns
+from weir.registry.formats.json_schema_patterns import backtracking_patterns, check_patterns
 from weir.registry.formats.json_schema_refs import RefDoc, build_registry, check_refs
 from weir.registry.formats.json_schema_regex import PatternTimeout
 from weir.registry.formats.json_schema_validator import (
@@ -106,6 +106,7 @@ class JsonSchemaFormat:
             format_checker=draft.validator_class.FORMAT_CHECKER,
         )
         bounded = bounded_expansion(resource, registry, draft.specification)
+        fast_ok = bounded and not backtracking_patterns(resource, references)
         return JsonSchema(
             text=text,
             references=tuple(references),
@@ -115,7 +116,7 @@ class JsonSchemaFormat:
             resource=resource,
             canonical_text=canonical_json(contents),
             compiled=compiled,
-            fast=fast_check(contents, draft, registry) if bounded else None,
+            fast=fast_check(contents, draft, registry) if fast_ok else None,
         )
 
 

@@ -19,7 +19,7 @@ between a pattern that ``re`` accepts (the metaschema's ``format: regex`` check)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -221,3 +221,16 @@ __all__ = [
     "schema_patterns",
     "translate",
 ]
+
+
+_BACKTRACKING = re.compile(r"\\[1-9]|\\k<|\(\?P=|\(\?<?[=!]")
+"""Backreferences and lookaround: the fast path's engine runs them in a backtracking fallback
+bounded only by a step limit (~40-60 ms per string), which the request's time budget cannot cut."""
+
+
+def backtracking_patterns(resource: Resource[Any], references: Sequence[Any]) -> bool:
+    """True when the schema (or a schema it references) has a pattern with backreferences or
+    lookaround, so records are matched only by the time-bounded validator."""
+    if any(_BACKTRACKING.search(p) for _, p in schema_patterns(resource)):
+        return True
+    return any(getattr(r.schema, "fast", True) is None for r in references)

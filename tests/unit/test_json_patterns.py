@@ -180,3 +180,19 @@ def test_the_registry_refuses_the_schema_naming_the_pointer(tmp_path: Path) -> N
         assert registry.register("codes-value", SchemaInput(SchemaType.JSON, ok)).version == 1
     finally:
         registry.close()
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"^(a*)*\1$", r"(?P<n>x)(?P=n)", r"^(?=a)b", r"^(?!a)", r"(?<=a)b", r"(?<!a)b"]
+)
+def test_backreferences_and_lookaround_skip_the_fast_path(pattern: str) -> None:
+    """The fast engine runs these in a fallback bounded only by a step limit (~40-60 ms per
+    string, which the request's time budget cannot cut); the bounded validator decides."""
+    schema = parse({"type": "array", "items": {"type": "string", "pattern": pattern}})
+    assert schema.fast is None
+    nested = parse({"properties": {"a": {"patternProperties": {pattern: {}}}}})
+    assert nested.fast is None
+
+
+def test_plain_patterns_keep_the_fast_path() -> None:
+    assert parse({"type": "string", "pattern": r"^[a-z]+\d{2,4}$"}).fast is not None
