@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from weir.broker.groups.model import (
@@ -24,7 +24,7 @@ from weir.broker.groups.service import GroupManager, OffsetCommitInput
 from weir.broker.log.api import PartitionId, TopicName, TopicPartition
 from weir.core.errors import InvalidArgumentError
 from weir.core.rpc import rpc
-from weir.core.visibility import visible_by
+from weir.core.visibility import VISIBLE, visible_by
 from weir.v1 import group_pb2 as gp
 from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
@@ -81,8 +81,16 @@ def _subscription(request: gs.HeartbeatRequest) -> Subscription | None:
             raise InvalidArgumentError("a topic-name subscription needs non-empty topic names")
         return Subscription(topics=names)
     if which == "topic_regex":
-        return regex_subscription(request.topic_regex)
+        return regex_subscription(request.topic_regex, _may_describe())
     return None
+
+
+def _may_describe() -> Callable[[str], bool] | None:
+    """The caller's topic visibility (ACLs on), kept for its regex subscription."""
+    keep = VISIBLE.get()
+    if keep is None:
+        return None
+    return lambda topic: bool(keep("topic", [topic]))
 
 
 def _assignor(request: gs.HeartbeatRequest) -> Assignor | None:

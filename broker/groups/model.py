@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NewType
 
@@ -58,18 +59,25 @@ class Subscription:
     """Topics by name."""
     regex: str | None = None
     """A Python regex matched against whole topic names; None with a name subscription."""
+    may_describe: Callable[[str], bool] | None = field(default=None, compare=False)
+    """With ACLs on, whether the member's principal (as of its join) may describe a topic: a
+    regex only ever matches those, as in Kafka. None: every topic."""
 
     def matches(self, topic: str) -> bool:
         """True when the topic is subscribed."""
         if self.regex is not None:
-            return fullmatch(self.regex, topic)  # time-bounded: see topic_match.py
+            return fullmatch(self.regex, topic) and (  # time-bounded: see topic_match.py
+                self.may_describe is None or self.may_describe(topic)
+            )
         return topic in self.topics
 
 
-def regex_subscription(pattern: str) -> Subscription:
+def regex_subscription(
+    pattern: str, may_describe: Callable[[str], bool] | None = None
+) -> Subscription:
     """A regex subscription, checked to compile (and not known to be too slow)."""
     check_pattern(pattern)
-    return Subscription(regex=pattern)
+    return Subscription(regex=pattern, may_describe=may_describe)
 
 
 @dataclass(frozen=True, slots=True)

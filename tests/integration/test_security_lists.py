@@ -8,12 +8,20 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import time
 import urllib.request
 
 from tests.integration.security_fixtures import ADMIN, Start, mtls, pki, start, tls_settings
 from tests.integration.test_security_acl import Acls
 from tests.security_helpers import Pki
-from weir.sdk import Admin, AsyncAdmin, AsyncSchemaRegistryClient, SchemaRegistryClient
+from weir.sdk import (
+    Admin,
+    AsyncAdmin,
+    AsyncSchemaRegistryClient,
+    Consumer,
+    SchemaRegistryClient,
+    TopicPartition,
+)
 from weir.sdk._client import GrpcClient
 from weir.v1 import group_service_pb2, group_service_pb2_grpc
 
@@ -172,3 +180,29 @@ def test_lists_are_unfiltered_and_open_when_acls_are_off(start: Start) -> None:
         assert registry.list_subjects() == ["orders-value"]
     with urllib.request.urlopen(server.http_url + "/subjects", timeout=10) as reply:
         assert json.loads(reply.read()) == ["orders-value"]
+
+
+def test_a_regex_subscription_matches_only_topics_the_member_may_describe(
+    pki: Pki, start: Start
+) -> None:
+    """Kafka (KIP-848) resolves a regex to the topics the member is authorized to describe:
+    alice's '.*' gets pay.cards only (not orders, other, or pay.refunds, which a deny hides)."""
+    server = populated(start, pki)
+    with (
+        Consumer(
+            "pay-cards",
+            "^.*",
+            server=server.address,
+            credentials=mtls(pki, "alice"),
+            session_timeout_ms=3000,
+        ) as alice,
+        Admin(server.address, credentials=mtls(pki, "admin")) as admin,
+    ):
+        deadline = time.monotonic() + 10
+        while not alice.assignment() and time.monotonic() < deadline:
+            alice.poll(0.1)
+        assert alice.assignment() == [TopicPartition("pay.cards", 0)]
+        alice.poll(0.5)  # a later heartbeat changes nothing
+        assert alice.assignment() == [TopicPartition("pay.cards", 0)]
+        (member,) = admin.describe_group("pay-cards").members
+        assert member.assignment == (("pay.cards", 0),)
