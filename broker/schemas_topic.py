@@ -15,25 +15,11 @@ from collections.abc import Iterator
 
 from weir.broker.log.api import Acks, NewRecord
 from weir.broker.log.partition import Partition
-from weir.core.errors import CorruptDataError
+from weir.broker.log.replay import DamageSkipper, replay
 from weir.registry.store import StoreRecord
 
 _READ_BYTES = 1 << 20
 log = logging.getLogger("weir.registry")
-
-
-def skip_damage(offset: int, exc: CorruptDataError) -> int:
-    """The next offset to try after ``offset`` could not be read (a damaged batch).
-
-    Internal topics are replayed past damage, one offset at a time until a whole batch is
-    found, so one bad batch costs only its own records; each skip is logged with the file.
-    """
-    log.warning(
-        "replay: skipped offset %d, which cannot be read: %s; records there are lost",
-        offset,
-        exc,
-    )
-    return offset + 1
 
 
 class TopicRegistryStore:
@@ -45,19 +31,17 @@ class TopicRegistryStore:
     def load(self) -> Iterator[StoreRecord]:
         """Every readable record from the log start, oldest first (damage is skipped)."""
         bounds = self._partition.offsets()
-        offset: int = bounds.log_start
-        while offset < bounds.log_end:
-            try:
-                batch = self._partition.read(offset, _READ_BYTES)
-            except CorruptDataError as exc:
-                offset = skip_damage(offset, exc)
-                continue
-            if not batch:
-                return
-            for record in batch:
-                value = json.loads(record.value) if record.value is not None else None
-                yield StoreRecord((record.key or b"").decode(), value)
-            offset = batch[-1].offset + 1
+        skipper = DamageSkipper(
+            log, "_schemas", "the schemas and settings in it are lost; register them again"
+        )
+        for record in replay(
+            lambda offset: self._partition.read(offset, _READ_BYTES),
+            bounds.log_start,
+            bounds.log_end,
+            skipper,
+        ):
+            value = json.loads(record.value) if record.value is not None else None
+            yield StoreRecord((record.key or b"").decode(), value)
 
     def append(self, record: StoreRecord) -> None:
         """Append one record and fsync it."""

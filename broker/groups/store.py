@@ -16,6 +16,7 @@ from weir.broker.groups import codec
 from weir.broker.groups.group import Group
 from weir.broker.groups.model import CommittedOffset, GroupId
 from weir.broker.log.api import Acks, LogStore, NewRecord, TopicPartition
+from weir.broker.log.replay import DamageSkipper
 from weir.core.errors import CorruptDataError
 
 log = logging.getLogger("weir.groups")
@@ -45,18 +46,17 @@ class GroupStore:
         snapshots: dict[GroupId, bytes | None] = {}
         loaded = Loaded()
         bounds = self._log.offsets(self._tp)
+        skipper = DamageSkipper(
+            log,
+            "__consumer_offsets",
+            "the commits in it are lost (those groups resume from an older commit or reset)",
+        )
         offset = int(bounds.log_start)
         while offset < bounds.log_end:
             try:
                 batch = await self._log.read(self._tp, offset, _READ_BYTES)
             except CorruptDataError as exc:  # one damaged batch loses only its own commits
-                log.warning(
-                    "__consumer_offsets: skipped offset %d, which cannot be read: %s; "
-                    "commits there are lost",
-                    offset,
-                    exc,
-                )
-                offset += 1
+                offset = skipper.skip(offset, exc)
                 continue
             if not batch:
                 break

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from weir.broker.log.api import Acks, NewRecord, TopicName
 from weir.broker.log.engine import EmbeddedLogStore
 from weir.broker.log.partition import Partition
+from weir.broker.log.replay import DamageSkipper, replay
 from weir.broker.security.acl import (
     AclBinding,
     AclFilter,
@@ -73,20 +74,38 @@ class AclStore:
         return store
 
     def _replay(self) -> None:
-        offset: int = self._partition.offsets().log_start
-        end = self._partition.offsets().log_end
-        while offset < end:
-            batch = self._partition.read(offset, _READ_BYTES)
-            if not batch:
-                break
-            for record in batch:
-                key = (record.key or b"").decode()
-                if record.value is None:
-                    self._acls.pop(key, None)
-                else:
-                    self._acls[key] = from_json(json.loads(record.value))
-            offset = batch[-1].offset + 1
+        """Rebuild the ACLs from ``__acls``, stepping over damaged batches (logged).
+
+        A skipped batch may have held a DENY (or the tombstone removing an ALLOW), so the
+        warning tells the operator to re-apply the ACLs; refusing to start instead would
+        leave the whole cluster unusable for one lost batch, as Kafka does not either.
+        """
+        bounds = self._partition.offsets()
+        skipper = DamageSkipper(
+            log,
+            str(ACLS_TOPIC),
+            "the ACLs added or removed in it are lost, and a lost DENY no longer applies; "
+            "re-apply the ACLs you rely on (weir acl add / weir acl remove)",
+        )
+        for record in replay(
+            lambda offset: self._partition.read(offset, _READ_BYTES),
+            bounds.log_start,
+            bounds.log_end,
+            skipper,
+        ):
+            key = (record.key or b"").decode()
+            if record.value is None:
+                self._acls.pop(key, None)
+            else:
+                self._acls[key] = from_json(json.loads(record.value))
         log.info("loaded %d ACLs from %s", len(self._acls), ACLS_TOPIC)
+        if skipper.skipped:
+            log.warning(
+                "%s: %d offsets could not be read; review the ACLs (weir acl list) and "
+                "re-apply any that are missing",
+                ACLS_TOPIC,
+                skipper.skipped,
+            )
 
     def all(self) -> list[AclBinding]:
         """Every live ACL (the list the authorizer reads)."""
