@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from weir.broker.log.api import Acks, NewRecord
 from weir.broker.log.partition import Partition
 from weir.broker.log.replay import DamageSkipper, replay
+from weir.core.crash_points import crash_point
 from weir.registry.store import StoreRecord
 
 _READ_BYTES = 1 << 20
@@ -49,6 +50,7 @@ class TopicRegistryStore:
         stamp = self._partition.now_ms()
         new = NewRecord(value=value, key=record.key.encode(), timestamp_ms=stamp)
         self._partition.append([new], Acks.ALL)
+        crash_point("schemas.append.after_append")
 
     def close(self) -> None:
         """Nothing to do: the log store owns the partition."""

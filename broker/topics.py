@@ -21,6 +21,7 @@ from typing import Any
 
 from weir.broker.log.api import LogStore, PartitionId, TopicName, TopicPartition
 from weir.broker.topic_config import TopicConfig, check_overrides, effective
+from weir.core.crash_points import crash_point
 from weir.core.errors import (
     InvalidArgumentError,
     PartitionNotFoundError,
@@ -226,6 +227,9 @@ class TopicManager:
         grown = _make(topic.name, count, dict(topic.overrides), topic.internal)
         for p in range(topic.partition_count, count):
             await self._log.create_partition(grown.partition(p), grown.config.storage())
+            if p == topic.partition_count and count - p > 1:
+                crash_point("topics.add_partitions.after_first")
+        crash_point("topics.add_partitions.after_partitions")
         return self._save(grown)
 
     async def delete(self, name: str) -> None:
@@ -235,8 +239,11 @@ class TopicManager:
             raise InvalidArgumentError(f"'{name}' is an internal topic and cannot be deleted")
         del self._topics[topic.name]
         self._write()
+        crash_point("topics.delete.after_save")
         for p in range(topic.partition_count):
             await self._log.delete_partition(topic.partition(p))
+            if p == 0 and topic.partition_count > 1:
+                crash_point("topics.delete.after_first_partition")
 
     async def _create(
         self, name: TopicName, partitions: int, overrides: dict[str, str], internal: bool
@@ -253,7 +260,12 @@ class TopicManager:
         topic = _make(name, partitions, check_overrides(overrides), internal)
         for p in range(partitions):
             await self._log.create_partition(topic.partition(p), topic.config.storage())
-        return self._save(topic)
+            if p == 0 and partitions > 1:
+                crash_point("topics.create.after_first_partition")
+        crash_point("topics.create.after_partitions")
+        self._save(topic)
+        crash_point("topics.create.after_save")
+        return topic
 
     def _save(self, topic: Topic) -> Topic:
         self._topics[topic.name] = topic
@@ -266,7 +278,9 @@ class TopicManager:
             f.write(encode(self._topics))
             f.flush()
             os.fsync(f.fileno())
+        crash_point("topics.write.after_tmp")
         tmp.replace(self._path)
+        crash_point("topics.write.after_rename")
         dir_fd = os.open(self._path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

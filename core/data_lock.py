@@ -13,6 +13,7 @@ import fcntl
 import os
 from pathlib import Path
 
+from weir.core.crash_points import crash_point
 from weir.core.errors import FailedPreconditionError
 
 LOCK_FILE = "weir.lock"
@@ -47,6 +48,7 @@ class DataDirLock:
         with contextlib.suppress(OSError):  # the pid is only a hint for the error above
             os.ftruncate(self._fd, 0)
             os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+        crash_point("data_lock.after_lock")
 
     def release(self) -> None:
         """Unlock and close (the file stays: removing it could race a new owner)."""

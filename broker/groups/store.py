@@ -17,6 +17,7 @@ from weir.broker.groups.group import Group
 from weir.broker.groups.model import CommittedOffset, GroupId
 from weir.broker.log.api import Acks, LogStore, NewRecord, TopicPartition
 from weir.broker.log.replay import DamageSkipper
+from weir.core.crash_points import crash_point
 from weir.core.errors import CorruptDataError
 
 log = logging.getLogger("weir.groups")
@@ -110,3 +111,4 @@ class GroupStore:
             for tp, c in commits
         ]
         await self._log.append(self._tp, records, Acks.ALL)
+        crash_point("groups.commit.after_append")

@@ -44,6 +44,7 @@ from weir.broker.log.batch import (
 from weir.broker.log.index import SegmentIndex
 from weir.broker.log.partition import Partition
 from weir.broker.log.segment import Segment, storage_error
+from weir.core.crash_points import crash_point
 
 log = logging.getLogger("weir.broker.log")
 
@@ -103,12 +104,16 @@ def compact(p: Partition, now: int) -> bool:
             for offset, key in decode_keys(buf, i, h):
                 if key is not None:
                     plan.latest[key] = offset
+    rewrote = False
     for seg in closed:
-        _rewrite(p, seg, plan)
+        if rewrote:
+            crash_point("compaction.between_segments")
+        rewrote = _rewrite(p, seg, plan) or rewrote
     return plan.pending
 
 
-def _rewrite(p: Partition, seg: Segment, plan: _Plan) -> None:
+def _rewrite(p: Partition, seg: Segment, plan: _Plan) -> bool:
+    """Rewrite ``seg`` without what the plan removes; False when nothing changed."""
     prefix: list[tuple[int, BatchHeader]] = []
     out: _Writer | None = None
     end = 0  # where the last intact batch ended: bytes up to the next one are damaged
@@ -139,7 +144,7 @@ def _rewrite(p: Partition, seg: Segment, plan: _Plan) -> None:
                     )
                 )
         if out is None:
-            return
+            return False
         if end < seg.size:  # damage after the last intact batch
             out.copy_damaged(seg, end, seg.size)
             out.segment.next_offset = max(out.segment.next_offset, seg.next_offset)
@@ -149,7 +154,9 @@ def _rewrite(p: Partition, seg: Segment, plan: _Plan) -> None:
             out.abandon()
         raise
     p.fsyncs += 1
+    crash_point("compaction.after_cleaned_written")
     p.replace_segment(seg, out.segment, out.tmp)
+    return True
 
 
 def _as_new(r: Record) -> NewRecord:

@@ -45,6 +45,7 @@ from weir.broker.log.api import (
 from weir.broker.log.cleanup import run_cleanup
 from weir.broker.log.partition import Partition
 from weir.broker.log.producers import NO_IDEMPOTENCE
+from weir.core.crash_points import crash_point
 from weir.core.errors import (
     InvalidArgumentError,
     InvalidConfigError,
@@ -174,9 +175,11 @@ class EmbeddedLogStore:
         p = self.partition(tp)
         del self._parts[tp]
         await asyncio.to_thread(p.close)
+        crash_point("partition.delete.after_close")
         self._wake(tp)
         doomed = p.directory.with_name(f"{p.directory.name}.{uuid.uuid4().hex}{_DELETING}")
         await asyncio.to_thread(p.directory.rename, doomed)
+        crash_point("partition.delete.after_rename")
         await asyncio.to_thread(shutil.rmtree, doomed, True)
 
     def set_config(self, tp: TopicPartition, config: StorageConfig) -> None:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import crc32c
 
+from weir.core.crash_points import crash_point
+
 log = logging.getLogger("weir.broker.log")
 _ENTRY = struct.Struct("<II")
 _TENTRY = struct.Struct("<qI")
@@ -109,6 +111,7 @@ class SegmentIndex:
             0,
         )[:-4]
         _write_atomic(log_path.with_suffix(".index"), body + struct.pack("<I", crc32c.crc32c(body)))
+        crash_point("index.save.after_offset_index")
         tbody = b"".join(
             _TENTRY.pack(t, o) for t, o in zip(self.times, self.time_offsets, strict=True)
         )
@@ -185,4 +188,5 @@ def _write_atomic(path: Path, data: bytes) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
+    crash_point("index.write.after_tmp")
     os.replace(tmp, path)

@@ -47,6 +47,7 @@ from weir.broker.log.batch import BatchError, decode_records, encode_batch, peek
 from weir.broker.log.index import remove_index
 from weir.broker.log.producers import NO_IDEMPOTENCE, ProducerTable
 from weir.broker.log.segment import Segment, segment_base, storage_error
+from weir.core.crash_points import crash_point
 from weir.core.errors import (
     CorruptDataError,
     InvalidArgumentError,
@@ -246,7 +247,9 @@ class Partition:
             os.fsync(fd)
         finally:
             os.close(fd)
+        crash_point("log_start.after_tmp")
         os.replace(tmp, path)
+        crash_point("log_start.after_rename")
         fsync_dir(self.directory)
 
     def _rebuild_producers(self) -> None:
@@ -339,6 +342,7 @@ class Partition:
                 seg = self._roll()
             header = peek_header(data, 0)
             seg.write(data, header)
+            crash_point("partition.append.after_write")
             self._log_end = header.last_offset + 1
             self.producers.record(producer, base, header.last_offset, now)
             self._written += len(data)
@@ -350,6 +354,7 @@ class Partition:
 
     def _roll(self) -> Segment:
         seg = Segment.create(self.directory, self._log_end, self.config.index_interval_bytes)
+        crash_point("partition.roll.after_new_file")
         self._segments.append(seg)
         self._bases.append(seg.base)
         self.roll_pending = True
@@ -392,15 +397,18 @@ class Partition:
                     self.fsync_seconds += time.perf_counter() - started
                     self.fsyncs += 1
                     seg.synced_size = max(seg.synced_size, size)
+            crash_point("partition.flush.after_fsync")
             with self._lock:
                 self._synced = max(self._synced, target)
                 closed = self._segments[:-1]
             for seg in closed:
                 if not seg.index_saved and seg.synced_size == seg.size:
+                    crash_point("partition.flush.before_index_save")
                     try:
                         seg.save_index()
                     except OSError as exc:
                         log.warning("could not save the index of %s: %s", seg.path, exc)
+                    crash_point("partition.flush.after_index_save")
 
     async def wait_durable(self, mark: int) -> None:
         """Return once every byte up to ``mark`` is fsynced; concurrent callers share fsyncs.
@@ -477,8 +485,12 @@ class Partition:
                 if to_base:
                     self._log_start = max(self._log_start, self._segments[0].base)
                 start = self._log_start
+            crash_point("segments.drop.before_log_start")
             self._write_log_start(start)
-            for seg in doomed:
+            crash_point("segments.drop.after_log_start")
+            for n, seg in enumerate(doomed):
+                if n == 1:
+                    crash_point("segments.drop.between_deletes")
                 seg.delete()
             fsync_dir(self.directory)
 
@@ -490,7 +502,9 @@ class Partition:
         """
         with self._flush_lock:
             remove_index(old.path)
+            crash_point("compaction.after_index_removed")
             os.replace(cleaned, old.path)
+            crash_point("compaction.after_rename")
             fsync_dir(self.directory)
             new.path = old.path
             new.synced_size = new.size

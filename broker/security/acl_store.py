@@ -24,6 +24,7 @@ from weir.broker.security.acl import (
     ResourceType,
 )
 from weir.broker.topics import TopicManager
+from weir.core.crash_points import crash_point
 
 log = logging.getLogger("weir.acl")
 
@@ -119,6 +120,8 @@ class AclStore:
         """Store ACLs (already present ones are kept as they are); returns the new ones."""
         added = [a for a in dict.fromkeys(acls) if a.key() not in self._acls]
         self._append([(a.key(), json.dumps(to_json(a)).encode()) for a in added])
+        if added:
+            crash_point("acl.add.after_append")
         for acl in added:
             self._acls[acl.key()] = acl
         self.version += 1
@@ -128,6 +131,8 @@ class AclStore:
         """Remove every ACL the filter selects; returns them."""
         removed = self.select(selector)
         self._append([(a.key(), None) for a in removed])
+        if removed:
+            crash_point("acl.remove.after_append")
         for acl in removed:
             del self._acls[acl.key()]
         self.version += 1
