@@ -34,8 +34,14 @@ class Run:
     """What it printed on stderr."""
 
     def json(self) -> Any:
-        """stdout parsed as JSON."""
-        return json.loads(self.stdout)
+        """stdout parsed as JSON (a failure shows the exit code, stdout and stderr)."""
+        try:
+            return json.loads(self.stdout)
+        except json.JSONDecodeError:
+            raise AssertionError(
+                f"weir printed no JSON (exit {self.code}); stdout {self.stdout[:500]!r}, "
+                f"stderr {self.stderr[-2000:]!r}"
+            ) from None
 
 
 def clean_env(**extra: str) -> dict[str, str]:
