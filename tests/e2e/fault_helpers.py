@@ -133,3 +133,50 @@ def read_partition(address: str, topic: str, partition: int) -> list[tuple[int, 
                 return found
             found += [(r.offset, r.value) for r in part.records]
             offset = part.records[-1].offset + 1
+
+
+def start_or_exit(server: FixedServe, timeout_s: float = 30) -> int | None:
+    """Start ``server``; None once it serves, or its exit code when it ended before serving
+    (a crash point armed on the way up)."""
+    with server.log.open("a") as stderr:
+        server.process = subprocess.Popen(
+            [
+                str(WEIR),
+                "serve",
+                "--data-dir",
+                str(server.data_dir),
+                "--grpc",
+                server.address,
+                "--http",
+                "127.0.0.1:0",
+            ],
+            env=clean_env(**server.env),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(server._first_line()), daemon=True)
+    reader.start()
+    reader.join(timeout_s)
+    if line and line[0].startswith(SERVING):
+        server.starts += 1
+        threading.Thread(target=server._drain, daemon=True).start()
+        return None
+    if line and line[0] == "":  # stdout closed: the process is ending
+        return wait_exit(server, timeout_s)
+    server.kill()
+    raise AssertionError(f"weir serve neither served nor exited: {line}; see {server.log}")
+
+
+def wait_exit(server: FixedServe, timeout_s: float = 30) -> int:
+    """Wait for ``server`` to end by itself; its exit code (AssertionError after timeout_s,
+    having killed it)."""
+    assert server.process is not None
+    try:
+        code = server.process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        raise AssertionError(f"weir serve did not exit within {timeout_s} s") from None
+    server.process = None
+    return code
