@@ -15,8 +15,11 @@ point and check:
   cut short is all-or-nothing and can be retried;
 * a second restart shows exactly what the first one did.
 
-The default run covers the cheap points (each at one hit); the cleanup-driven ones (retention,
-compaction) are marked slow, and ``WEIR_TEST_LONG=1`` adds more hits of every point.
+Cases with ``then`` arm a second point for the first restart, so recovery's own writes (the
+rebuilt topics.json, removing a half-deleted topic's partitions, the next cleanup) crash too.
+The default run covers every point once (the cleanup-driven ones, retention and compaction, are
+marked slow) plus two recovery crashes; ``WEIR_TEST_LONG=1`` adds later hits, the other
+workloads' paths through the shared points, and more recovery crashes.
 """
 
 from __future__ import annotations
@@ -488,6 +491,8 @@ class Case:
     spec: str
     workload: str
     heavy: bool = False
+    then: str = ""
+    """A second point, armed for the first restart (a crash during recovery)."""
 
     @property
     def point(self) -> str:
@@ -530,7 +535,25 @@ CASES = [
     Case("compaction.after_rename:2", "compact", heavy=True),
     Case("compaction.between_segments", "compact", heavy=True),
 ]
+CASES += [  # crashes during recovery: the first restart does the cleanup and crashes in it
+    Case("topics.write.after_tmp", "boot", then="topics.write.after_tmp"),  # rebuilding
+    Case("topics.delete.after_save", "topics", then="partition.delete.after_rename"),
+]
 LONG_CASES = [
+    Case(
+        "topics.add_partitions.after_partitions",
+        "topics",
+        heavy=True,
+        then="partition.delete.after_rename:2",
+    ),
+    Case(
+        "topics.create.after_partitions:4",
+        "topics",
+        heavy=True,
+        then="partition.delete.after_close",
+    ),
+    Case("compaction.after_rename:2", "compact", heavy=True, then="compaction.after_rename"),
+    Case("segments.drop.between_deletes", "retention", heavy=True, then="log_start.after_tmp"),
     Case("partition.append.after_write:3", "schemas", heavy=True),  # the sync _schemas path
     Case("partition.append.after_write:8", "groups", heavy=True),
     Case("partition.append.after_write:4", "acls", heavy=True),
@@ -549,7 +572,14 @@ LONG_CASES = [
 
 
 def params(cases: list[Case]) -> list[Any]:
-    return [pytest.param(c, id=c.spec, marks=[pytest.mark.slow] if c.heavy else []) for c in cases]
+    return [
+        pytest.param(
+            c,
+            id=c.spec + (f"+{c.then}" if c.then else ""),
+            marks=[pytest.mark.slow] if c.heavy else [],
+        )
+        for c in cases
+    ]
 
 
 def test_every_crash_point_has_a_case() -> None:
@@ -583,6 +613,13 @@ def run_case(tmp_path: Path, case: Case) -> None:
     assert code == EXIT_CODE, f"{case.spec}: exit {code}, not the crash point; log:\n{log[-3000:]}"
     assert f"weir: crash point {case.point} hit" in log
     seen.stop.set()
+    if case.then:  # crash again, on the way back up (or in its first cleanup)
+        server.env = {**armed, "WEIR_CRASH_AT": case.then}
+        code = start_or_exit(server)
+        if code is None:
+            code = wait_exit(server, timeout_s=40)
+        assert code == EXIT_CODE, f"{case.then}: exit {code}, not the crash point"
+        assert f"weir: crash point {case.then.partition(':')[0]} hit" in server.log.read_text()
     since = server.log.stat().st_size
     server.env = server_env_for(server)
     server.start()
