@@ -158,7 +158,8 @@ def test_load(tmp_path: Path) -> None:
     print(
         f"load ({SECONDS} s, {PRODUCERS} producers, {GROUPS}x{PER_GROUP} consumers): "
         f"{len(acked)} acknowledged ({len(acked) / SECONDS:.0f}/s), consumed by each of "
-        f"{GROUPS} groups, redelivered {redelivered}, back-pressure {dict(load.errors)} {load.first_error}, "
+        f"{GROUPS} groups, redelivered {redelivered}, back-pressure {dict(load.errors)} "
+        f"{load.first_error}, "
         f"server RSS first {rss[0] // 1024} MiB, peak {peak // 1024} MiB, "
         f"last {rss[-1] // 1024} MiB, threads {server.threads()}"
     )

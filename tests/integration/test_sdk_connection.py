@@ -471,5 +471,5 @@ def test_calls_retry_until_a_server_that_was_down_comes_up() -> None:
 @pytest.mark.parametrize("server", ["127.0.0.1:99999", "localhost:65536", "  "])
 def test_an_impossible_address_is_refused_before_connecting(server: str) -> None:
     """grpc would wrap port 99999 around to 34463 and maybe reach some other service."""
-    with pytest.raises(errors.InvalidArgumentError, match="port|empty"):
+    with pytest.raises(errors.InvalidArgumentError, match=r"port|empty"):
         Admin(server)
