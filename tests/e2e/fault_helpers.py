@@ -44,32 +44,9 @@ class FixedServe:
 
     def start(self, timeout_s: float = 30) -> None:
         """Start the server and wait until it serves."""
-        with self.log.open("a") as stderr:
-            self.process = subprocess.Popen(
-                [
-                    str(WEIR),
-                    "serve",
-                    "--data-dir",
-                    str(self.data_dir),
-                    "--grpc",
-                    self.address,
-                    "--http",
-                    "127.0.0.1:0",
-                ],
-                env=clean_env(**self.env),
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-            )
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self._first_line()), daemon=True)
-        reader.start()
-        reader.join(timeout_s)
-        if not line or not line[0].startswith(SERVING):
-            self.kill()
-            raise AssertionError(f"weir serve did not start: {line}; see {self.log}")
-        self.starts += 1
-        threading.Thread(target=self._drain, daemon=True).start()
+        code = start_or_exit(self, timeout_s)
+        if code is not None:
+            raise AssertionError(f"weir serve exited {code} before serving; see {self.log}")
 
     def _first_line(self) -> str:
         assert self.process is not None
