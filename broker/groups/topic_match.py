@@ -16,6 +16,7 @@ import logging
 import regex
 
 from weir.core.errors import InvalidArgumentError
+from weir.registry.formats.json_schema_patterns import PatternRefused, compile_pattern
 
 log = logging.getLogger("weir.groups")
 
@@ -43,10 +44,12 @@ def check_pattern(pattern: str) -> None:
             metadata={"regex": shown, "limit": "topic_regex_match_time"},
         )
     try:
-        regex.compile(pattern)
-    except (regex.error, ValueError, OverflowError) as exc:
+        compile_pattern(pattern)  # refuses repeat counts that would unfold to gigabytes
+    except PatternRefused as exc:
         raise InvalidArgumentError(
-            f"topic_regex {shown!r} is not a valid regex: {exc}", metadata={"regex": shown}
+            f"topic_regex {shown!r} {exc.reason}; subscribe with a simpler pattern or by "
+            "topic names",
+            metadata={"regex": shown},
         ) from None
 
 
@@ -55,7 +58,9 @@ def fullmatch(pattern: str, topic: str) -> bool:
     if pattern in _too_slow:
         return False
     try:
-        return regex.fullmatch(pattern, topic, timeout=MATCH_TIMEOUT_S) is not None
+        return compile_pattern(pattern).fullmatch(topic, timeout=MATCH_TIMEOUT_S) is not None
+    except PatternRefused:
+        return False
     except TimeoutError:
         if len(_too_slow) >= _MAX_REMEMBERED:
             _too_slow.clear()

@@ -148,7 +148,7 @@ def compile_pattern(pattern: str, flags: int = 0) -> Any:
     except regex.error as exc:
         raise PatternRefused(
             pattern,
-            f"is not accepted by the time-bounded matcher ({exc})",
+            f"is not a valid regex for the time-bounded matcher ({exc})",
             "write it in the ECMA-262 syntax JSON Schema specifies",
         ) from None
     except RecursionError:

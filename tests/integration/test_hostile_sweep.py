@@ -396,6 +396,16 @@ def test_backtracking_topic_regex_cannot_stall_the_server(
             timeout=10,
         )
     assert "over the limit of 10000" in caught.value.details()
+    started = time.monotonic()  # regex unfolds fixed repeat counts: GBs for this one
+    with pytest.raises(grpc.RpcError) as caught:
+        groups.Heartbeat(
+            gs.HeartbeatRequest(group_id="redos3", member_epoch=0, topic_regex="a{100000000}"),
+            timeout=10,
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unfolds to more than 10000 atoms" in caught.value.details()
+    assert time.monotonic() - started < 1
+    alive(channel)
 
 
 # ----- REST ---------------------------------------------------------------------------------
