@@ -10,7 +10,6 @@ the positional ones.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from weir.registry.compatibility.json_schema_context import Context, limit, token
@@ -21,6 +20,10 @@ from weir.registry.compatibility.json_schema_model import (
     Node,
     ObjectNode,
 )
+from weir.registry.formats.json_schema_patterns import PatternRefused, compile_pattern
+
+_MATCH_TIMEOUT_S = 0.1
+"""The longest one patternProperties match may run while comparing schemas."""
 
 Compare = Callable[[Context, Node | None, Node | None], None]
 
@@ -85,10 +88,10 @@ def partial_schema(node: ObjectNode | ArrayNode, name: str | None) -> Node | Non
     """The schema an unknown property ``name`` (or extra item) must match, if one decides."""
     if isinstance(node, ObjectNode) and name is not None:
         for pattern, schema in node.pattern_properties:
-            try:
-                if re.search(pattern, name):
+            try:  # bounded: a backtracking pattern from a schema must not stall the server
+                if compile_pattern(pattern).search(name, timeout=_MATCH_TIMEOUT_S):
                     return schema
-            except re.error:
+            except (PatternRefused, TimeoutError):
                 continue
     if node.additional_schema is not None:
         return node.additional_schema

@@ -13,7 +13,8 @@ from jsonschema import Draft202012Validator
 
 from tests.unit.test_registry_service import open_registry
 from weir.core.errors import InvalidRecordError, InvalidSchemaError
-from weir.core.types import SchemaType
+from weir.core.types import CompatibilityLevel, SchemaType
+from weir.registry.compatibility import check_compatibility
 from weir.registry.formats import json_schema_regex
 from weir.registry.formats.json_schema import JSON_SCHEMA
 from weir.registry.formats.json_schema_patterns import (
@@ -196,3 +197,21 @@ def test_backreferences_and_lookaround_skip_the_fast_path(pattern: str) -> None:
 
 def test_plain_patterns_keep_the_fast_path() -> None:
     assert parse({"type": "string", "pattern": r"^[a-z]+\d{2,4}$"}).fast is not None
+
+
+def test_comparing_schemas_matches_pattern_properties_with_a_time_bound() -> None:
+    """The writer's property '30 a's + !' against the reader's '^(a+)+$' patternProperties
+    key: Python's re backtracks for about a minute; the compatibility check answers at once."""
+    name = "a" * 30 + "!"
+    writer = parse({"type": "object", "properties": {name: {"type": "string"}}})
+    reader = parse(
+        {
+            "type": "object",
+            "patternProperties": {"^(a+)+$": {"type": "string"}},
+            "additionalProperties": False,
+        }
+    )
+    started = time.monotonic()
+    result = check_compatibility(CompatibilityLevel.BACKWARD, reader, [writer])
+    assert time.monotonic() - started < 2
+    assert not result.compatible  # the reader refuses what the writer wrote
