@@ -122,7 +122,11 @@ def _consume(args: argparse.Namespace, out: Output) -> int:
             for partition, offset in positions.items():
                 consumer.assign([*consumer.assignment(), TopicPartition(args.topic, partition)])
                 consumer.seek(TopicPartition(args.topic, partition), offset)
-            count = _read(consumer, Schemas(clients.registry), args.max, timeout_ms, commit=False)
+            with _Stop() as stop:
+                count = _read(
+                    consumer, Schemas(clients.registry), args.max, timeout_ms, stop, commit=False
+                )
+    stop.exit_if_signalled()
     print(f"weir: consumed {count} record{'s' if count != 1 else ''}", file=sys.stderr)
     return OK
 
@@ -156,26 +160,47 @@ def _consume_group(args: argparse.Namespace, timeout_ms: int | None) -> int:
             timeout_s=clients.admin.timeout_s,
             credentials=clients.admin.credentials,
         )
-        previous = _exit_on_sigterm()
         try:
-            count = _read(consumer, Schemas(clients.registry), args.max, timeout_ms, commit=True)
+            with _Stop() as stop:
+                count = _read(
+                    consumer, Schemas(clients.registry), args.max, timeout_ms, stop, commit=True
+                )
         finally:
             consumer.close()  # leaves the group, so its partitions move at once
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+    stop.exit_if_signalled()
     print(f"weir: consumed {count} record{'s' if count != 1 else ''}", file=sys.stderr)
     return OK
 
 
-def _exit_on_sigterm() -> Any:
-    """Make SIGTERM raise SystemExit(143) so a group member still leaves; the old handler."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
+class _Stop:
+    """SIGINT and SIGTERM stop the read loop between polls (at most POLL_MS later), never in
+    the middle of a call: a KeyboardInterrupt raised inside a lock or a gRPC call could leave
+    the consumer unable to close and leave its group. The exit code is still 130 or 143."""
 
-    def on_term(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
+    def __init__(self) -> None:
+        self.signum = 0
+        """The signal that asked to stop, or 0."""
+        self._previous: dict[int, Any] = {}
 
-    return signal.signal(signal.SIGTERM, on_term)
+    def __enter__(self) -> _Stop:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.signum = signum
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def exit_if_signalled(self) -> None:
+        """After the consumer closed: end as the signal would have (130 for SIGINT)."""
+        if self.signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.signum:
+            raise SystemExit(128 + self.signum)
 
 
 def _start(admin: Admin, args: argparse.Namespace) -> dict[int, int]:
@@ -235,13 +260,15 @@ def _read(
     schemas: Schemas,
     max_records: int | None,
     timeout_ms: int | None,
+    stop: _Stop,
     *,
     commit: bool,
 ) -> int:
-    """Print records until --max or the idle timeout (committing each, in a group); the count."""
+    """Print records until --max, the idle timeout or a signal (committing each, in a group);
+    the count."""
     count = 0
     idle_since = time.monotonic()
-    while max_records is None or count < max_records:
+    while (max_records is None or count < max_records) and not stop.signum:
         idle_ms = (time.monotonic() - idle_since) * 1000
         if timeout_ms is not None and idle_ms >= timeout_ms:
             break

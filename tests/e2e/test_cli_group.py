@@ -215,7 +215,13 @@ def test_reset_latest_skips_what_was_there(weir: Weir, orders: int, at) -> None:
     ]
 
 
-def test_ctrl_c_leaves_the_group(server, orders: int, at, tmp_path: Path, admin: Admin) -> None:
+@pytest.mark.usefixtures("server", "orders")
+@pytest.mark.parametrize("stop", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_leaves_the_group(
+    at, tmp_path: Path, admin: Admin, stop: tuple[signal.Signals, int]
+) -> None:
+    """Ctrl-C (or SIGTERM) stops between polls: the member leaves at once, exit 130 (143)."""
+    sig, code = stop
     process = subprocess.Popen(
         [
             str(WEIR),
@@ -237,13 +243,13 @@ def test_ctrl_c_leaves_the_group(server, orders: int, at, tmp_path: Path, admin:
     try:
         wait_until(lambda: _committed_total(admin, "billing") == 12)
         assert len(admin.describe_group("billing").members) == 1
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         out, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert len(positions(out)) == 12
     group = admin.describe_group("billing")  # gone at once, long before the session timeout
     assert group.members == ()
