@@ -93,10 +93,15 @@ class FixedServe:
 
 def read_partition(address: str, topic: str, partition: int) -> list[tuple[int, bytes]]:
     """Every (offset, value) of a partition, from its log start."""
+    return read_all(address, topic, partition)[1]
+
+
+def read_all(address: str, topic: str, partition: int) -> tuple[int, list[tuple[int, bytes]]]:
+    """(log start, every (offset, value) from it on)."""
     with grpc.insecure_channel(address) as channel:
         stub = ls_grpc.LogServiceStub(channel)
         found: list[tuple[int, bytes]] = []
-        offset = 0
+        offset, start = 0, None
         while True:
             reply = stub.Fetch(
                 ls.FetchRequest(
@@ -105,9 +110,13 @@ def read_partition(address: str, topic: str, partition: int) -> list[tuple[int, 
                 timeout=30,
             )
             part = reply.partitions[0]
-            assert not part.error_message, part.error_message
+            if part.error_message and start is None and "outside" in part.error_message:
+                offset = start = part.log_start_offset  # below log start: begin there
+                continue
+            assert not part.error_message, f"{topic}-{partition}: {part.error_message}"
+            start = part.log_start_offset if start is None else start
             if not part.records:
-                return found
+                return start, found
             found += [(r.offset, r.value) for r in part.records]
             offset = part.records[-1].offset + 1
 

@@ -37,14 +37,12 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.e2e.fault_helpers import LONG, FixedServe, start_or_exit, wait_exit
+from tests.e2e.fault_helpers import LONG, FixedServe, read_all, start_or_exit, wait_exit
 from weir.core.crash_points import EXIT_CODE, POINTS
 from weir.sdk import Admin, Producer, RetryPolicy, SchemaRegistryClient
 from weir.v1 import acl_pb2, acl_service_pb2, acl_service_pb2_grpc
 from weir.v1 import group_service_pb2 as gs
 from weir.v1 import group_service_pb2_grpc as gs_grpc
-from weir.v1 import log_service_pb2 as ls
-from weir.v1 import log_service_pb2_grpc as ls_grpc
 
 PATIENT = RetryPolicy(attempts=400, initial_backoff_s=0.05, max_backoff_s=0.25)
 FAST_CLEANUP = {"WEIR_LOG_CLEANUP_INTERVAL_MS": "150"}
@@ -272,31 +270,6 @@ WORKLOADS: dict[str, Callable[[str, Seen], None]] = {
 
 
 # ----- reading the state back ------------------------------------------------------------------
-
-
-def read_all(address: str, topic: str, partition: int) -> tuple[int, list[tuple[int, bytes]]]:
-    """(log start, every (offset, value) from it on)."""
-    with grpc.insecure_channel(address) as channel:
-        stub = ls_grpc.LogServiceStub(channel)
-        found: list[tuple[int, bytes]] = []
-        offset, start = 0, None
-        while True:
-            reply = stub.Fetch(
-                ls.FetchRequest(
-                    partitions=[ls.FetchPartition(topic=topic, partition=partition, offset=offset)]
-                ),
-                timeout=30,
-            )
-            part = reply.partitions[0]
-            if part.error_message and start is None and "outside" in part.error_message:
-                offset = start = part.log_start_offset  # below log start: begin there
-                continue
-            assert not part.error_message, f"{topic}-{partition}: {part.error_message}"
-            start = part.log_start_offset if start is None else start
-            if not part.records:
-                return start, found
-            found += [(r.offset, r.value) for r in part.records]
-            offset = part.records[-1].offset + 1
 
 
 def snapshot(address: str, acls: bool) -> dict[str, Any]:

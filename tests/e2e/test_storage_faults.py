@@ -80,8 +80,6 @@ DEFAULT_DAMAGES = {"torn_tail", "flip", "garbage", "delete"}
 """Default kinds x default damages run by default; every other pair only in long mode
 (``make test-long``)."""
 
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-"""(kind, damage) -> a bug in a module this sweep may not edit (strict xfail); none known."""
 
 START_S = 30
 """A start that neither serves nor exits within this is a hang."""
@@ -257,14 +255,10 @@ def cases() -> list[object]:
     out: list[object] = []
     for kind in KINDS:
         for damage in DAMAGES:
-            marks: list[pytest.MarkDecorator] = []
-            if kind not in DEFAULT_KINDS or damage not in DEFAULT_DAMAGES:
-                if not LONG:  # the default run keeps within CI's budget
-                    continue
-                marks.append(pytest.mark.slow)
-            bug = KNOWN_BUGS.get((kind, damage))
-            if bug is not None:
-                marks.append(pytest.mark.xfail(reason=bug, strict=True))
+            default = kind in DEFAULT_KINDS and damage in DEFAULT_DAMAGES
+            if not default and not LONG:  # the default run keeps within CI's budget
+                continue
+            marks = [] if default else [pytest.mark.slow]
             out.append(pytest.param(kind, damage, id=f"{kind}-{damage}", marks=marks))
     return out
 
@@ -311,8 +305,6 @@ STRAYS = {
     "partition_dir": ("log/plain-0/subdir", True),
     "partition_non_numeric_log": ("log/plain-0/notanumber.log", False),
 }
-STRAY_BUGS: dict[str, str] = {}
-"""Stray entry -> a bug in a module this sweep may not edit (strict xfail); none known."""
 
 
 DEFAULT_STRAYS = {"root_tmp_file", "log_invalid_topic_dir", "partition_swp", "partition_dir"}
@@ -324,8 +316,6 @@ def strays() -> list[object]:
         if name not in DEFAULT_STRAYS and not LONG:
             continue
         marks = [] if name in DEFAULT_STRAYS else [pytest.mark.slow]
-        if name in STRAY_BUGS:
-            marks.append(pytest.mark.xfail(reason=STRAY_BUGS[name], strict=True))
         out.append(pytest.param(name, marks=marks))
     return out
 
